@@ -1,0 +1,1 @@
+"""simpod: the Kubernetes pod lifecycle, reimplemented for SimPod custom resources."""

@@ -1,0 +1,5 @@
+import sys
+
+from simpod.cli import main
+
+sys.exit(main())

@@ -1,0 +1,104 @@
+"""The ``simpod`` command: the embedded control plane and the operator's entry points.
+
+Blocking code is fine here (it is not the operator's event loop); the operator itself
+runs under Kopf's asyncio loop (``simpod run`` or ``kopf run -m simpod.operator``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from simpod.cluster import controlplane
+from simpod.cluster.build import BuildError
+from simpod.cluster.paths import layout
+
+
+def _cluster_up(args: argparse.Namespace) -> int:
+    result = controlplane.up(layout(), unsafe_no_fsync=args.unsafe_no_fsync)
+    if result.already_running:
+        print(f"control plane already running at {result.server}", file=sys.stderr)
+    else:
+        built = f" (built binaries in {result.build_seconds:.0f}s)" if result.build_seconds else ""
+        print(
+            f"control plane ready at {result.server} in {result.start_seconds:.1f}s{built}",
+            file=sys.stderr,
+        )
+    print(f"export KUBECONFIG={result.kubeconfig}", file=sys.stderr)
+    return 0
+
+
+def _cluster_kubeconfig(_: argparse.Namespace) -> int:
+    print(layout().kubeconfig)
+    return 0
+
+
+def _cluster_down(args: argparse.Namespace) -> int:
+    stopped = controlplane.down(layout(), purge=args.purge)
+    print(f"stopped: {', '.join(stopped) or 'nothing was running'}", file=sys.stderr)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from simpod.run import run_operator  # noqa: PLC0415 - keeps the CLI start fast
+
+    if args.ensure_cluster:
+        from simpod.cluster.reach import current_cluster_reachable  # noqa: PLC0415
+
+        reached = current_cluster_reachable()
+        if reached:
+            print(f"using the current kubeconfig's cluster at {reached}", file=sys.stderr)
+        else:
+            result = controlplane.up(layout())
+            os.environ["KUBECONFIG"] = str(result.kubeconfig)
+            print(f"using the embedded control plane at {result.server}", file=sys.stderr)
+    return run_operator(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="simpod", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cluster = sub.add_parser("cluster", help="the embedded local control plane")
+    csub = cluster.add_subparsers(dest="cluster_command", required=True)
+    up = csub.add_parser("up", help="start it (building the binaries on first use)")
+    up.add_argument(
+        "--unsafe-no-fsync",
+        action="store_true",
+        help="run etcd without fsync: faster, loses data on power loss; tests and benchmarks only",
+    )
+    up.set_defaults(func=_cluster_up)
+    csub.add_parser("kubeconfig", help="print its kubeconfig path").set_defaults(
+        func=_cluster_kubeconfig
+    )
+    down = csub.add_parser("down", help="stop it")
+    down.add_argument("--purge", action="store_true", help="also delete its data")
+    down.set_defaults(func=_cluster_down)
+
+    run = sub.add_parser("run", help="run the operator in the foreground")
+    from simpod.settings import add_run_arguments  # noqa: PLC0415
+
+    add_run_arguments(run)
+    run.add_argument(
+        "--ensure-cluster",
+        action="store_true",
+        help="use the current kubeconfig's cluster if reachable, else start the embedded one",
+    )
+    run.set_defaults(func=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (BuildError, controlplane.ControlPlaneError) as exc:
+        print(f"simpod: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

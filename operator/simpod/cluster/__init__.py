@@ -1,0 +1,1 @@
+"""The embedded local control plane: real etcd, kube-apiserver and kube-controller-manager."""

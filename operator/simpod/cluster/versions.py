@@ -1,0 +1,10 @@
+"""Pinned versions of the control-plane binaries built from Go modules.
+
+They must match the wrapper modules under ``hack/controlplane/`` (whose go.mod/go.sum
+pin every dependency); bump both together.
+"""
+
+from __future__ import annotations
+
+KUBERNETES_VERSION = "v1.35.4"
+ETCD_VERSION = "v3.6.16"
