@@ -1,0 +1,156 @@
+"""Registration and heartbeats of the SimNodes this agent serves.
+
+Like a kubelet: the node object is created if missing, its status carries capacity and a
+Ready condition whose ``lastHeartbeatTime`` moves every heartbeat, and a Lease in
+``simpod-node-lease`` (the counterpart of ``kube-node-lease``) is renewed as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
+from simpod.kube import Api
+
+LEASE_NAMESPACE = "simpod-node-lease"
+HEARTBEAT_SECONDS = 10.0
+LEASE_DURATION_SECONDS = 40
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """Capacity of a simulated node (a laptop-sized default, like KWOK's fake nodes)."""
+
+    cpu: str = "8"
+    memory: str = "32Gi"
+    pods: str = "110"
+
+    def resources(self) -> dict[str, str]:
+        return {"cpu": self.cpu, "memory": self.memory, "pods": self.pods}
+
+
+def node_name(index: int) -> str:
+    return f"sim-node-{index}"
+
+
+def node_addresses(index: int) -> tuple[str, str]:
+    """(internal IP, pod CIDR): 172.30.0.0/16 for hosts, 10.244.<index>.0/24 for pods.
+
+    Addresses only; nothing is ever sent to a simulated pod.
+    """
+    host = ipaddress.ip_address("172.30.0.0") + index
+    return str(host), f"10.244.{index % 256}.0/24"
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ready_condition(*, now: str, transition: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "Ready",
+        "status": "True",
+        "reason": "KubeletReady",
+        "message": "simpod agent is posting ready status",
+        "lastHeartbeatTime": now,
+        "lastTransitionTime": transition or now,
+    }
+
+
+async def register(api: Api, index: int, *, shape: NodeShape) -> str:
+    """Create or refresh one SimNode; returns its name."""
+    name = node_name(index)
+    host_ip, pod_cidr = node_addresses(index)
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": SIMNODE.kind,
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "simpod",
+            },
+        },
+        "spec": {"podCIDR": pod_cidr},
+    }
+    try:
+        await api.custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+    now = _now()
+    await api.patch_status(
+        SIMNODE,
+        name,
+        {
+            "capacity": shape.resources(),
+            "allocatable": shape.resources(),
+            "addresses": [
+                {"type": "InternalIP", "address": host_ip},
+                {"type": "Hostname", "address": name},
+            ],
+            "conditions": [ready_condition(now=now)],
+        },
+    )
+    return name
+
+
+async def heartbeat_forever(api: Api, names: list[str], *, period: float) -> None:
+    """Renew every node's Ready heartbeat and Lease each ``period`` (scaled) seconds."""
+    await _ensure_lease_namespace(api)
+    while True:
+        now = _now()
+        await asyncio.gather(*(_beat(api, name, now) for name in names))
+        await asyncio.sleep(period)
+
+
+async def _beat(api: Api, name: str, now: str) -> None:
+    node = await api.custom.get_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, name)
+    if node.get("spec", {}).get("failed"):
+        return  # failed on purpose: no heartbeats, so the node lifecycle controller notices
+    conditions = node.get("status", {}).get("conditions", [])
+    previous = next((c for c in conditions if c.get("type") == "Ready"), None)
+    transition = (
+        previous.get("lastTransitionTime")
+        if previous and previous.get("status") == "True"
+        else None
+    )
+    await api.patch_status(
+        SIMNODE, name, {"conditions": [ready_condition(now=now, transition=transition)]}
+    )
+    await _renew_lease(api, name, now)
+
+
+async def _ensure_lease_namespace(api: Api) -> None:
+    try:
+        await api.core.create_namespace({"metadata": {"name": LEASE_NAMESPACE}})
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+
+
+async def _renew_lease(api: Api, name: str, now: str) -> None:
+    micro = now.replace("Z", ".000000Z")
+    spec = {
+        "holderIdentity": name,
+        "leaseDurationSeconds": LEASE_DURATION_SECONDS,
+        "renewTime": micro,
+    }
+    try:
+        await api.coordination.patch_namespaced_lease(
+            name, LEASE_NAMESPACE, {"spec": spec}, _content_type="application/merge-patch+json"
+        )
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        await api.coordination.create_namespaced_lease(
+            LEASE_NAMESPACE, {"metadata": {"name": name}, "spec": spec}
+        )

@@ -1,0 +1,687 @@
+"""One kubelet sync of one pod: the decision at the heart of the agent.
+
+:func:`sync_pod` is the equivalent of the kubelet's computePodActions plus status generation.
+It takes the pod, the status the core produced last time (with its bookkeeping, stored under
+``status.sim``), the runtime's report on each container's latest instance, one-shot
+observations (probe outcomes, preStop failures) and the time, and returns a
+:class:`PodDecision`: the new status, what the runtime must do, the Events to record and when
+to call again. It is level-based: calling it twice with the same inputs asks for nothing new,
+and an operator restart loses nothing as long as the status and the runtime's instances
+survive.
+
+Order of work, as the kubelet's: init containers one at a time (sidecars start in order and
+the next one waits until the sidecar has *started*), app containers in parallel once
+initialised, restarts per restartPolicy with crash-loop backoff, probe-driven kills; on
+deletion, deadline or completion every app container is stopped first, then sidecars one by
+one in reverse order.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from simpod.core.backoff import Backoff, BackoffSettings, backoff_key, go_duration
+from simpod.core.conditions import pod_conditions
+from simpod.core.grace import (
+    DEADLINE_EXCEEDED_MESSAGE,
+    DEADLINE_EXCEEDED_REASON,
+    active_deadline_at,
+    deletion_deadline,
+    probe_kill_grace_seconds,
+    spec_grace_seconds,
+)
+from simpod.core.model import (
+    ContainerSpec,
+    ContainerState,
+    ContainerStatus,
+    Pod,
+    PodPhase,
+    PodStatus,
+    ProbeKind,
+    RestartPolicy,
+    Running,
+    Terminated,
+    Waiting,
+)
+from simpod.core.phase import get_phase
+from simpod.core.probes import (
+    ProbeOutcome,
+    ProbeResult,
+    ProbeWorker,
+    failure_event_message,
+    probe_runs,
+)
+from simpod.core.runtime import (
+    Action,
+    Instance,
+    InstanceState,
+    KillContainer,
+    KillReason,
+    Observation,
+    PreStopFailed,
+    ResetPod,
+    RunProbe,
+    StartContainer,
+)
+from simpod.core.serialize import JSON, status_to_dict
+
+CRASH_LOOP = "CrashLoopBackOff"
+
+
+class _Step(enum.Enum):
+    """An init container's verdict for the ones after it."""
+
+    DONE = "done"
+    WAIT = "wait"
+    FAILED = "failed"
+
+
+class EventType(enum.StrEnum):
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An Event on the pod; ``field_path`` names the container as the kubelet's do."""
+
+    reason: str
+    message: str
+    type: EventType = EventType.NORMAL
+    field_path: str = ""
+
+
+@dataclass(frozen=True)
+class KubeletSettings:
+    backoff: BackoffSettings = field(default_factory=BackoffSettings)
+
+
+@dataclass(frozen=True)
+class PodBook:
+    """The kubelet's memory that a Pod's status does not show; stored as ``status.sim``."""
+
+    backoff: Backoff = field(default_factory=Backoff)
+    probes: Mapping[str, ProbeWorker] = field(default_factory=dict)
+    hashes: Mapping[str, str] = field(default_factory=dict)  # spec hash each ran with
+    announced: Mapping[str, int] = field(default_factory=dict)  # last attempt with "Started"
+    grace_deadline: float | None = None
+    deadline_exceeded: bool = False
+    restarting: bool = False
+
+    def to_dict(self) -> JSON:
+        return {
+            "backoff": self.backoff.to_dict(),
+            "probes": {k: w.to_dict() for k, w in self.probes.items()},
+            "hashes": dict(self.hashes),
+            "announced": dict(self.announced),
+            "graceDeadline": self.grace_deadline,
+            "deadlineExceeded": self.deadline_exceeded,
+            "restarting": self.restarting,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None, settings: KubeletSettings) -> PodBook:
+        """Read ``status.sim``; a missing or partial block means a fresh pod."""
+        raw = raw or {}
+        probes = {}
+        for key, value in (raw.get("probes") or {}).items():
+            kind = ProbeKind(str(key).rsplit("/", 1)[1])
+            probes[str(key)] = ProbeWorker.from_dict(kind, value)
+        deadline = raw.get("graceDeadline")
+        return cls(
+            backoff=Backoff.from_dict(raw.get("backoff") or {}, settings.backoff),
+            probes=probes,
+            hashes={str(k): str(v) for k, v in (raw.get("hashes") or {}).items()},
+            announced={str(k): int(v) for k, v in (raw.get("announced") or {}).items()},
+            grace_deadline=float(deadline) if deadline is not None else None,
+            deadline_exceeded=bool(raw.get("deadlineExceeded")),
+            restarting=bool(raw.get("restarting")),
+        )
+
+
+@dataclass(frozen=True)
+class PodDecision:
+    status: PodStatus
+    book: PodBook
+    actions: tuple[Action, ...]
+    events: tuple[Event, ...]
+    wake_at: float | None
+    finished: bool  # a deleted pod with nothing left running: write status, drop finalizer
+
+    def status_dict(self) -> JSON:
+        """The status to write: core/v1 fields plus the bookkeeping under ``sim``."""
+        return {**status_to_dict(self.status), "sim": self.book.to_dict()}
+
+
+def sync_pod(
+    pod: Pod,
+    previous: PodStatus,
+    book: PodBook,
+    runtime: Mapping[str, Instance],
+    *,
+    now: float,
+    observations: Sequence[Observation] = (),
+) -> PodDecision:
+    """Decide one sync. ``runtime`` maps container names to their latest instance."""
+    return _Sync(pod, previous, book, runtime, now).run(observations)
+
+
+def _probe_key(name: str, kind: ProbeKind) -> str:
+    return f"{name}/{kind.value}"
+
+
+def _terminated(inst: Instance) -> Terminated:
+    return Terminated(
+        exit_code=inst.exit_code,
+        reason=inst.reason or ("Completed" if inst.exit_code == 0 else "Error"),
+        message=inst.message,
+        signal=inst.signal,
+        started_at=inst.started_at,
+        finished_at=inst.finished_at,
+    )
+
+
+def _field_path(c: ContainerSpec, init: bool) -> str:
+    return f"spec.{'initContainers' if init else 'containers'}{{{c.name}}}"
+
+
+class _Sync:
+    """The working state of one :func:`sync_pod` call (mutable, never escapes it)."""
+
+    def __init__(
+        self,
+        pod: Pod,
+        previous: PodStatus,
+        book: PodBook,
+        runtime: Mapping[str, Instance],
+        now: float,
+    ) -> None:
+        self.pod, self.spec, self.previous, self.now = pod, pod.spec, previous, now
+        self.runtime = dict(runtime)
+        self.book = book
+        self.backoff = book.backoff
+        self.probes = dict(book.probes)
+        self.hashes = dict(book.hashes)
+        self.announced = dict(book.announced)
+        self.actions: list[Action] = []
+        self.events: list[Event] = []
+        self.wakes: list[float] = []
+        self.crash_waits: dict[str, Waiting] = {}
+        self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
+        self.busy: set[str] = set()  # started or killed in this sync
+        self.init_names = {c.name for c in self.spec.init_containers}
+
+    # ------------------------------------------------------------------ helpers
+
+    def emit(self, reason: str, message: str, *, warning: bool = False, path: str = "") -> None:
+        kind = EventType.WARNING if warning else EventType.NORMAL
+        self.events.append(Event(reason, message, kind, path))
+
+    def path(self, c: ContainerSpec) -> str:
+        return _field_path(c, c.name in self.init_names)
+
+    def live(self, name: str) -> Instance | None:
+        inst = self.runtime.get(name)
+        return inst if inst is not None and inst.live else None
+
+    def worker(self, c: ContainerSpec, kind: ProbeKind) -> ProbeWorker | None:
+        return self.probes.get(_probe_key(c.name, kind)) if c.probe(kind) else None
+
+    def started(self, c: ContainerSpec) -> bool:
+        """Running, postStart done and the startup probe (if any) passed."""
+        inst = self.runtime.get(c.name)
+        if inst is None or inst.state is not InstanceState.RUNNING:
+            return False
+        startup = self.worker(c, ProbeKind.STARTUP)
+        return startup is None or startup.result is ProbeResult.SUCCESS
+
+    def ready(self, c: ContainerSpec) -> bool:
+        if not c.is_sidecar and c.name in self.init_names:
+            inst = self.runtime.get(c.name)
+            return inst is not None and inst.state is InstanceState.EXITED and inst.exit_code == 0
+        if not self.started(c):
+            return False
+        readiness = self.worker(c, ProbeKind.READINESS)
+        return readiness is None or readiness.result is ProbeResult.SUCCESS
+
+    def tripped(self, c: ContainerSpec, kind: ProbeKind) -> bool:
+        w = self.worker(c, kind)
+        return w is not None and w.tripped
+
+    # ------------------------------------------------------------------ actions
+
+    def start(self, c: ContainerSpec, attempt: int) -> None:
+        init = c.name in self.init_names
+        self.actions.append(StartContainer(c, attempt, init))
+        self.hashes[c.name] = c.spec_hash
+        self.busy.add(c.name)
+        self.emit("Created", f"Created container: {c.name}", path=self.path(c))
+
+    def kill(self, c: ContainerSpec, grace: float, reason: KillReason, message: str) -> None:
+        inst = self.runtime[c.name]
+        self.actions.append(KillContainer(c, inst.attempt, max(grace, 0.0), reason))
+        self.busy.add(c.name)
+        self.emit("Killing", message, path=self.path(c))
+
+    def first_attempt(self, c: ContainerSpec) -> int:
+        """Attempt number for a container with no instance: 0 unless it ran before."""
+        prev = self.previous.status_of(c.name)
+        if prev is None:
+            return 0
+        ran = prev.last_state is not None or not isinstance(prev.state, Waiting)
+        return prev.restart_count + 1 if ran else 0
+
+    def restart(self, c: ContainerSpec, inst: Instance) -> None:
+        """Start the next instance now, or wait out the crash-loop backoff."""
+        key = backoff_key(c.name, c.spec_hash)
+        finished = inst.finished_at if inst.finished_at is not None else self.now
+        until = self.backoff.wait_until(key, finished)
+        if until is not None and self.now < until:
+            delay = go_duration(self.backoff.current_delay(key))
+            self.crash_waits[c.name] = Waiting(
+                CRASH_LOOP,
+                f"back-off {delay} restarting failed container={c.name} pod={self.pod.ref}",
+            )
+            prev = self.previous.status_of(c.name)
+            if not (prev and isinstance(prev.state, Waiting) and prev.state.reason == CRASH_LOOP):
+                self.emit(
+                    "BackOff",
+                    f"Back-off restarting failed container {c.name} in pod {self.pod.ref}",
+                    warning=True,
+                    path=self.path(c),
+                )
+            self.wakes.append(until)
+            return
+        self.backoff = self.backoff.record_restart(key, finished, self.now)
+        self.start(c, inst.attempt + 1)
+
+    # ------------------------------------------------------------------ the sync
+
+    def run(self, observations: Sequence[Observation]) -> PodDecision:
+        start_time = self.previous.start_time if self.previous.start_time is not None else self.now
+        self.refresh_workers()
+        for obs in observations:
+            self.observe(obs)
+        self.announce_started()
+
+        deleting = self.pod.deletion_time is not None
+        grace_deadline = self.book.grace_deadline
+        if deleting:
+            grace_deadline = deletion_deadline(self.pod, grace_deadline, self.now)
+        deadline_at = active_deadline_at(self.spec, start_time)
+        deadline_hit = self.book.deadline_exceeded or (
+            deadline_at is not None and self.now >= deadline_at and not self.previous.phase.terminal
+        )
+        if deadline_hit and not self.book.deadline_exceeded:
+            self.emit(DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE)
+        elif deadline_at is not None and not deadline_hit:
+            self.wakes.append(deadline_at)
+
+        restarting = self.book.restarting
+        if grace_deadline is not None:
+            self.stop_all(max(grace_deadline - self.now, 0.0))
+        elif deadline_hit or self.previous.phase.terminal:
+            self.stop_all(spec_grace_seconds(self.spec))
+        else:
+            restarting = self.check_pod_restart()
+            if restarting:
+                restarting = self.restart_pod()
+            if not restarting:
+                self.kill_failed_hooks()
+                if self.sync_init_containers() and self.sync_app_containers():
+                    self.stop_all(spec_grace_seconds(self.spec))
+        self.schedule_probes(deleting=deleting)
+
+        anything_live = any(i.live for i in self.runtime.values())
+        pod_is_terminal = (deleting or deadline_hit) and not anything_live
+        init_statuses = tuple(self.status_for(c) for c in self.spec.init_containers)
+        app_statuses = tuple(self.status_for(c) for c in self.spec.containers)
+        phase = get_phase(self.spec, init_statuses, app_statuses, pod_is_terminal=pod_is_terminal)
+        if pod_is_terminal and not phase.terminal:
+            phase = PodPhase.FAILED
+        reason = message = ""
+        if deadline_hit:
+            phase, reason, message = (
+                PodPhase.FAILED,
+                DEADLINE_EXCEEDED_REASON,
+                DEADLINE_EXCEEDED_MESSAGE,
+            )
+        elif self.previous.phase.terminal:
+            phase = self.previous.phase
+        if phase is self.previous.phase and not reason:
+            reason, message = self.previous.reason, self.previous.message
+        conditions = pod_conditions(
+            self.spec,
+            init_statuses,
+            app_statuses,
+            phase,
+            sandbox_ready=anything_live or not phase.terminal,
+            previous=self.previous.conditions,
+            now=self.now,
+        )
+        status = replace(
+            self.previous,
+            phase=phase,
+            conditions=conditions,
+            init_container_statuses=init_statuses,
+            container_statuses=app_statuses,
+            start_time=start_time,
+            reason=reason,
+            message=message,
+        )
+        names = {c.name for c in (*self.spec.init_containers, *self.spec.containers)}
+        book = PodBook(
+            backoff=self.backoff.retain(
+                {
+                    backoff_key(c.name, c.spec_hash)
+                    for c in (*self.spec.init_containers, *self.spec.containers)
+                }
+            ),
+            probes={k: w for k, w in self.probes.items() if k.rsplit("/", 1)[0] in names},
+            hashes={k: v for k, v in self.hashes.items() if k in names},
+            announced={k: v for k, v in self.announced.items() if k in names},
+            grace_deadline=grace_deadline,
+            deadline_exceeded=deadline_hit,
+            restarting=restarting,
+        )
+        future = [t for t in self.wakes if t > self.now]
+        return PodDecision(
+            status=status,
+            book=book,
+            actions=tuple(self.actions),
+            events=tuple(self.events),
+            wake_at=min(future) if future else None,
+            finished=deleting and not anything_live and not self.actions,
+        )
+
+    # ------------------------------------------------------------------ probes
+
+    def probed(self) -> tuple[ContainerSpec, ...]:
+        return (*self.spec.sidecars, *self.spec.containers)
+
+    def refresh_workers(self) -> None:
+        """A worker follows its container's current instance; a new one starts afresh."""
+        for c in self.probed():
+            inst = self.runtime.get(c.name)
+            for kind in ProbeKind:
+                key = _probe_key(c.name, kind)
+                if c.probe(kind) is None:
+                    self.probes.pop(key, None)
+                elif inst is not None and (
+                    key not in self.probes or self.probes[key].attempt != inst.attempt
+                ):
+                    self.probes[key] = ProbeWorker.fresh(kind, inst.attempt)
+
+    def observe(self, obs: Observation) -> None:
+        c = self.spec.container(obs.container)
+        if c is None:
+            return
+        if isinstance(obs, PreStopFailed):
+            self.emit("FailedPreStopHook", obs.message, warning=True, path=self.path(c))
+            return
+        self.observe_probe(c, obs)
+
+    def observe_probe(self, c: ContainerSpec, obs: ProbeOutcome) -> None:
+        key = _probe_key(c.name, obs.kind)
+        worker, probe = self.probes.get(key), c.probe(obs.kind)
+        inst = self.live(c.name)
+        if worker is None or probe is None or inst is None or inst.stopping:
+            return
+        if worker.attempt != obs.attempt or worker.on_hold:
+            return
+        if not obs.success:
+            self.emit(
+                "Unhealthy",
+                failure_event_message(obs.kind, obs.message),
+                warning=True,
+                path=self.path(c),
+            )
+        self.probes[key] = worker.record(probe, obs.success)
+
+    def schedule_probes(self, *, deleting: bool) -> None:
+        for c in self.probed():
+            inst = self.runtime.get(c.name)
+            if (
+                inst is None
+                or inst.state is not InstanceState.RUNNING
+                or inst.stopping
+                or inst.started_at is None
+                or c.name in self.busy
+            ):
+                continue
+            started = self.started(c)
+            for kind in ProbeKind:
+                probe, worker = c.probe(kind), self.worker(c, kind)
+                if probe is None or worker is None:
+                    continue
+                if not probe_runs(kind, started=started, deleting=deleting):
+                    continue
+                due = worker.due_at(probe, started_at=inst.started_at, now=self.now)
+                if due is None:
+                    continue
+                if due <= self.now:
+                    self.actions.append(RunProbe(c, inst.attempt, kind, probe))
+                    worker = worker.issued(probe, self.now)
+                    self.probes[_probe_key(c.name, kind)] = worker
+                    due = worker.next_at if worker.next_at is not None else due
+                self.wakes.append(due)
+
+    def announce_started(self) -> None:
+        """ "Started" once per instance, when the runtime reports the process running."""
+        for c in (*self.spec.init_containers, *self.spec.containers):
+            inst = self.runtime.get(c.name)
+            if inst is None or inst.started_at is None:
+                continue
+            if self.announced.get(c.name, -1) < inst.attempt:
+                self.announced[c.name] = inst.attempt
+                self.emit("Started", f"Started container {c.name}", path=self.path(c))
+
+    # ------------------------------------------------------------------ stopping
+
+    def stop_all(self, grace: float) -> None:
+        """Stop app (and regular init) containers together, then sidecars last-first."""
+        others = [
+            c for c in (*self.spec.init_containers, *self.spec.containers) if not c.is_sidecar
+        ]
+        for c in others:
+            inst = self.live(c.name)
+            if inst is not None and not inst.stopping and c.name not in self.busy:
+                self.kill(c, grace, KillReason.POD_TERMINATION, f"Stopping container {c.name}")
+        if any(self.live(c.name) for c in others):
+            return
+        for c in reversed(self.spec.sidecars):
+            inst = self.live(c.name)
+            if inst is None:
+                continue
+            if not inst.stopping and c.name not in self.busy:
+                self.kill(c, grace, KillReason.POD_TERMINATION, f"Stopping container {c.name}")
+            return
+
+    def check_pod_restart(self) -> bool:
+        """Changing a regular init container's definition restarts the whole pod (unless
+        restartPolicy is Never, where nothing restarts)."""
+        if self.book.restarting:
+            return True
+        if self.spec.restart_policy is RestartPolicy.NEVER:
+            return False
+        changed = any(
+            c.name in self.hashes and self.hashes[c.name] != c.spec_hash
+            for c in self.spec.init_containers
+            if not c.is_sidecar
+        )
+        if changed:
+            self.emit("SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        return changed
+
+    def restart_pod(self) -> bool:
+        """Stop everything; once stopped, forget the instances. True while still stopping."""
+        pending = False
+        for c in (*self.spec.init_containers, *self.spec.containers):
+            inst = self.live(c.name)
+            if inst is None:
+                continue
+            pending = True
+            if not inst.stopping:
+                self.kill(
+                    c,
+                    spec_grace_seconds(self.spec),
+                    KillReason.POD_TERMINATION,
+                    f"Stopping container {c.name}",
+                )
+        if pending:
+            return True
+        self.actions.append(ResetPod())
+        self.forgotten = dict(self.runtime)
+        self.runtime.clear()
+        self.hashes.clear()
+        return False
+
+    def kill_failed_hooks(self) -> None:
+        for c in (*self.spec.init_containers, *self.spec.containers):
+            inst = self.live(c.name)
+            if inst is None or inst.stopping or inst.post_start_error is None:
+                continue
+            self.emit("FailedPostStartHook", inst.post_start_error, warning=True, path=self.path(c))
+            self.kill(
+                c,
+                spec_grace_seconds(self.spec),
+                KillReason.FAILED_POST_START_HOOK,
+                "FailedPostStartHook",
+            )
+
+    def probe_kill(self, c: ContainerSpec, *, sidecar: bool) -> bool:
+        """Kill a running container whose definition changed or whose liveness/startup
+        probe tripped. True if it is being killed."""
+        will_restart = sidecar or self.spec.restart_policy is not RestartPolicy.NEVER
+        suffix = ", will be restarted" if will_restart and not sidecar else ""
+        noun = "Init container" if sidecar else "Container"
+        kind: ProbeKind | None = None
+        if self.hashes.get(c.name, c.spec_hash) != c.spec_hash:
+            reason, what = KillReason.DEFINITION_CHANGED, "definition changed"
+        elif self.tripped(c, ProbeKind.STARTUP):
+            reason, what, kind = KillReason.STARTUP_PROBE, "failed startup probe", ProbeKind.STARTUP
+        elif self.tripped(c, ProbeKind.LIVENESS):
+            reason, what = KillReason.LIVENESS_PROBE, "failed liveness probe"
+            kind = ProbeKind.LIVENESS
+        else:
+            return False
+        probe = c.probe(kind) if kind else None
+        grace = (
+            probe_kill_grace_seconds(self.spec, probe) if probe else spec_grace_seconds(self.spec)
+        )
+        self.kill(c, grace, reason, f"{noun} {c.name} {what}{suffix}")
+        return True
+
+    # ------------------------------------------------------------------ init containers
+
+    def sync_init_containers(self) -> bool:
+        """Advance initialisation; True once the pod is initialised (now or before). After
+        that only sidecars are looked after: they restart without holding anything up."""
+        initialized_before = any(self.runtime.get(c.name) for c in self.spec.containers)
+        for c in self.spec.init_containers:
+            if initialized_before and not c.is_sidecar:
+                continue
+            step = self.init_step(c)
+            if step is _Step.FAILED:
+                self.stop_all(spec_grace_seconds(self.spec))
+                return False
+            if step is _Step.WAIT and not initialized_before:
+                return False
+        return True
+
+    def init_step(self, c: ContainerSpec) -> _Step:
+        """Act on one init container and say whether the next one may start."""
+        inst = self.runtime.get(c.name)
+        if c.name in self.busy:
+            return _Step.WAIT
+        if inst is None:
+            self.start(c, self.first_attempt(c))
+            return _Step.WAIT
+        if inst.live:
+            if inst.stopping or inst.state is InstanceState.CREATED or not c.is_sidecar:
+                return _Step.WAIT
+            if self.probe_kill(c, sidecar=True) or not self.started(c):
+                return _Step.WAIT
+            return _Step.DONE
+        if c.is_sidecar:
+            self.restart(c, inst)
+            return _Step.WAIT
+        if inst.exit_code == 0:
+            return _Step.DONE
+        if self.spec.restart_policy is RestartPolicy.NEVER:
+            return _Step.FAILED
+        self.restart(c, inst)
+        return _Step.WAIT
+
+    # ------------------------------------------------------------------ app containers
+
+    def sync_app_containers(self) -> bool:
+        """Start, restart or kill app containers. True when none runs or will run again:
+        the pod is done and its sidecars must be stopped."""
+        done = True
+        for c in self.spec.containers:
+            inst = self.runtime.get(c.name)
+            if c.name in self.busy:
+                done = False
+                continue
+            if inst is None:
+                self.start(c, self.first_attempt(c))
+                done = False
+            elif inst.live:
+                done = False
+                if inst.state is InstanceState.RUNNING and not inst.stopping:
+                    self.probe_kill(c, sidecar=False)
+            elif self.should_restart(inst):
+                self.restart(c, inst)
+                done = False
+        return done
+
+    def should_restart(self, inst: Instance) -> bool:
+        policy = self.spec.restart_policy
+        if policy is RestartPolicy.ALWAYS:
+            return True
+        return policy is RestartPolicy.ON_FAILURE and inst.exit_code != 0
+
+    # ------------------------------------------------------------------ status
+
+    def status_for(self, c: ContainerSpec) -> ContainerStatus:
+        """convertToAPIContainerStatuses for one container."""
+        prev = self.previous.status_of(c.name)
+        restart_count = prev.restart_count if prev else 0
+        last = prev.last_state if prev else None
+        default = Waiting("PodInitializing" if self.spec.init_containers else "ContainerCreating")
+        inst = self.runtime.get(c.name)
+        gone = self.forgotten.get(c.name)
+        new_instance = inst is None or (prev is not None and inst.attempt != prev.restart_count)
+        if new_instance and prev is not None and isinstance(prev.state, Terminated):
+            last = prev.state  # what the previous instance ended with is history now
+        state: ContainerState
+        if inst is None:
+            state = default
+            if gone is not None:
+                last, restart_count = _terminated(gone), gone.attempt
+        else:
+            restart_count = inst.attempt
+            if inst.state is InstanceState.CREATED:
+                state = default
+            elif inst.state is InstanceState.RUNNING:
+                state = Running(inst.started_at)
+            else:
+                state = _terminated(inst)
+        wait = self.crash_waits.get(c.name)
+        if wait is not None:
+            if isinstance(state, Terminated):
+                last = state
+            state = wait
+        return ContainerStatus(
+            name=c.name,
+            image=c.image,
+            state=state,
+            last_state=last,
+            ready=self.ready(c),
+            started=self.started(c),
+            restart_count=restart_count,
+        )

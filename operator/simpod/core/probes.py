@@ -1,0 +1,127 @@
+"""Probe workers' state (pkg/kubelet/prober/worker.go), one per container and probe kind.
+
+The core decides *when* a probe runs and what its outcome means; the runtime only executes it
+and reports success or failure. A worker belongs to one container instance (its attempt
+number): a restart resets it to the kind's initial result. Results only flip after
+``successThreshold``/``failureThreshold`` consecutive outcomes; a liveness or startup failure
+puts the worker on hold until the container is replaced, as the kubelet does.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from simpod.core.model import ProbeKind, ProbeSpec
+
+
+class ProbeResult(enum.StrEnum):
+    SUCCESS = "Success"
+    FAILURE = "Failure"
+    UNKNOWN = "Unknown"
+
+
+INITIAL_RESULT: Mapping[ProbeKind, ProbeResult] = {
+    ProbeKind.READINESS: ProbeResult.FAILURE,
+    ProbeKind.LIVENESS: ProbeResult.SUCCESS,
+    ProbeKind.STARTUP: ProbeResult.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """One probe run reported by the runtime for container instance ``attempt``."""
+
+    container: str
+    kind: ProbeKind
+    attempt: int
+    success: bool
+    message: str = ""
+
+
+def probe_runs(kind: ProbeKind, *, started: bool, deleting: bool) -> bool:
+    """Startup probes run until the container started; the others only after. Deletion stops
+    liveness and startup probes, readiness goes on (the kubelet never forces Ready False)."""
+    if deleting and kind is not ProbeKind.READINESS:
+        return False
+    return (kind is ProbeKind.STARTUP) != started
+
+
+@dataclass(frozen=True)
+class ProbeWorker:
+    kind: ProbeKind
+    attempt: int
+    result: ProbeResult
+    last: ProbeResult | None = None
+    run: int = 0
+    on_hold: bool = False
+    next_at: float | None = None
+
+    @classmethod
+    def fresh(cls, kind: ProbeKind, attempt: int) -> ProbeWorker:
+        return cls(kind=kind, attempt=attempt, result=INITIAL_RESULT[kind])
+
+    @property
+    def tripped(self) -> bool:
+        """A liveness or startup probe reached its failure threshold: kill the container."""
+        return self.kind is not ProbeKind.READINESS and self.result is ProbeResult.FAILURE
+
+    def record(self, spec: ProbeSpec, success: bool) -> ProbeWorker:
+        """Count one outcome; the result changes only once a threshold is reached."""
+        if self.on_hold:
+            return self
+        outcome = ProbeResult.SUCCESS if success else ProbeResult.FAILURE
+        run = self.run + 1 if outcome is self.last else 1
+        threshold = spec.success_threshold if success else spec.failure_threshold
+        if run < threshold:
+            return replace(self, last=outcome, run=run)
+        worker = replace(self, last=outcome, run=run, result=outcome)
+        if worker.tripped:
+            return replace(worker, on_hold=True, run=0)
+        return worker
+
+    def due_at(self, spec: ProbeSpec, *, started_at: float, now: float) -> float | None:
+        """When this worker next probes; the first run waits initialDelaySeconds from the
+        container start (and happens at once when gating lifts later than that)."""
+        if self.on_hold:
+            return None
+        if self.next_at is not None:
+            return self.next_at
+        return max(started_at + spec.initial_delay_seconds, now)
+
+    def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
+        """A probe was handed to the runtime now; the next one waits a period (never
+        overlapping a probe that may still be running until its timeout)."""
+        return replace(self, next_at=now + max(spec.period_seconds, spec.timeout_seconds))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"attempt": self.attempt, "result": self.result.value}
+        if self.last is not None:
+            out["last"] = self.last.value
+            out["run"] = self.run
+        if self.on_hold:
+            out["onHold"] = True
+        if self.next_at is not None:
+            out["nextAt"] = self.next_at
+        return out
+
+    @classmethod
+    def from_dict(cls, kind: ProbeKind, raw: Mapping[str, Any]) -> ProbeWorker:
+        last = raw.get("last")
+        next_at = raw.get("nextAt")
+        return cls(
+            kind=kind,
+            attempt=int(raw["attempt"]),
+            result=ProbeResult(raw["result"]),
+            last=ProbeResult(last) if last else None,
+            run=int(raw.get("run", 0)),
+            on_hold=bool(raw.get("onHold", False)),
+            next_at=float(next_at) if next_at is not None else None,
+        )
+
+
+def failure_event_message(kind: ProbeKind, output: str) -> str:
+    """The Unhealthy event's text."""
+    return f"{kind.label} probe failed: {output}"

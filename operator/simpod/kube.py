@@ -1,0 +1,64 @@
+"""The one async API client of the hot path (kubernetes_asyncio, on Kopf's event loop).
+
+Status is written with JSON merge patches on the status subresource, one per transition.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.config.config_exception import ConfigException
+
+from simpod.api.group import GROUP, VERSION, Kind
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+async def new_api_client() -> client.ApiClient:
+    """In-cluster credentials when running in a pod, else the current kubeconfig."""
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        try:
+            config.load_incluster_config()
+            return client.ApiClient()
+        except ConfigException:
+            pass
+    return await config.new_client_from_config(config_file=os.environ.get("KUBECONFIG"))
+
+
+class Api:
+    """Thin typed helpers over CustomObjectsApi for our kinds."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.client = api_client
+        self.custom = client.CustomObjectsApi(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.coordination = client.CoordinationV1Api(api_client)
+
+    async def patch_status(
+        self, kind: Kind, name: str, patch: dict[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
+        body = {"status": patch}
+        if namespace is None:
+            result: dict[str, Any] = await self.custom.patch_cluster_custom_object_status(
+                GROUP, VERSION, kind.plural, name, body, _content_type=MERGE_PATCH
+            )
+        else:
+            result = await self.custom.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, kind.plural, name, body, _content_type=MERGE_PATCH
+            )
+        return result
+
+    async def patch(
+        self, kind: Kind, name: str, patch: dict[str, Any], *, namespace: str | None = None
+    ) -> dict[str, Any]:
+        if namespace is None:
+            result: dict[str, Any] = await self.custom.patch_cluster_custom_object(
+                GROUP, VERSION, kind.plural, name, patch, _content_type=MERGE_PATCH
+            )
+        else:
+            result = await self.custom.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, kind.plural, name, patch, _content_type=MERGE_PATCH
+            )
+        return result

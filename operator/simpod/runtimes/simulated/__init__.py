@@ -1,0 +1,1 @@
+"""The `simulated` runtime: no processes; behaviour scripted by each container's `sim` block."""

@@ -1,0 +1,109 @@
+"""A tiny in-memory node for scenario tests of :func:`simpod.core.kubelet.sync_pod`.
+
+Starts run at once, kills exit at once with 143 (unless told otherwise), probes are queued for
+the test to answer. Time only moves when the test says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from simpod.core.display import PodRow, print_pod
+from simpod.core.kubelet import Event, PodBook, PodDecision, sync_pod
+from simpod.core.model import Pod, PodStatus, ProbeKind
+from simpod.core.probes import ProbeOutcome
+from simpod.core.runtime import (
+    Instance,
+    InstanceState,
+    KillContainer,
+    Observation,
+    ResetPod,
+    RunProbe,
+    StartContainer,
+)
+from tests.unit.core.builders import T0
+
+
+class Node:
+    def __init__(self, pod: Pod, *, kill_exits: bool = True) -> None:
+        self.pod = pod
+        self.now = T0
+        self.status = PodStatus()
+        self.book = PodBook()
+        self.instances: dict[str, Instance] = {}
+        self.events: list[Event] = []
+        self.kills: list[KillContainer] = []
+        self.probes: list[RunProbe] = []
+        self.kill_exits = kill_exits
+        self.decision: PodDecision | None = None
+
+    def sync(self, *observations: Observation) -> PodDecision:
+        d = sync_pod(
+            self.pod,
+            self.status,
+            self.book,
+            dict(self.instances),
+            now=self.now,
+            observations=observations,
+        )
+        self.status, self.book, self.decision = d.status, d.book, d
+        self.events.extend(d.events)
+        for action in d.actions:
+            self.apply(action)
+        return d
+
+    def apply(self, action: object) -> None:
+        if isinstance(action, StartContainer):
+            self.instances[action.container.name] = Instance(
+                action.container.name, action.attempt, InstanceState.RUNNING, started_at=self.now
+            )
+        elif isinstance(action, KillContainer):
+            self.kills.append(action)
+            inst = self.instances[action.container.name]
+            if self.kill_exits:
+                self.instances[inst.name] = replace(
+                    inst, state=InstanceState.EXITED, exit_code=143, finished_at=self.now
+                )
+            else:
+                self.instances[inst.name] = replace(inst, stopping=True)
+        elif isinstance(action, RunProbe):
+            self.probes.append(action)
+        elif isinstance(action, ResetPod):
+            self.instances.clear()
+
+    def settle(self, limit: int = 20) -> PodDecision:
+        """Sync until nothing is started, killed or reset."""
+        for _ in range(limit):
+            d = self.sync()
+            if not any(isinstance(a, StartContainer | KillContainer | ResetPod) for a in d.actions):
+                return d
+        raise AssertionError("the pod never settled")
+
+    def exit(self, name: str, code: int = 0) -> None:
+        inst = self.instances[name]
+        self.instances[name] = replace(
+            inst, state=InstanceState.EXITED, exit_code=code, finished_at=self.now
+        )
+
+    def answer(self, name: str, kind: ProbeKind, success: bool, message: str = "") -> PodDecision:
+        inst = self.instances[name]
+        return self.sync(ProbeOutcome(name, kind, inst.attempt, success, message))
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def row(self) -> PodRow:
+        return print_pod(
+            self.pod.spec, self.status, deletion_time=self.pod.deletion_time, now=self.now
+        )
+
+    def delete(self, **annotations: str) -> None:
+        self.pod = replace(self.pod, deletion_time=self.now, annotations=annotations)
+
+    def reasons(self) -> list[str]:
+        return [e.reason for e in self.events]
+
+    def condition(self, type_: str) -> tuple[str, str, str]:
+        c = self.status.condition(type_)
+        assert c is not None
+        return c.status.value, c.reason, c.message

@@ -1,0 +1,352 @@
+"""Scenario tests of sync_pod: whole lifecycles on an in-memory node, seconds of kubelet time
+in microseconds of test time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simpod.core.display import PodRow
+from simpod.core.kubelet import KubeletSettings, PodBook, sync_pod
+from simpod.core.model import PodPhase, ProbeKind, Running, Terminated, Waiting
+from simpod.core.runtime import (
+    Instance,
+    InstanceState,
+    KillContainer,
+    KillReason,
+    ResetPod,
+    StartContainer,
+)
+from simpod.core.serialize import parse_status
+from tests.unit.core.builders import pod
+from tests.unit.core.harness import Node
+
+P = PodPhase
+EXEC = {"exec": {"command": ["true"]}}
+
+
+def app(name: str = "app", **fields: Any) -> dict[str, Any]:
+    return {"name": name, "image": "busybox", **fields}
+
+
+def started_names(node: Node) -> list[str]:
+    return [
+        e.message.removeprefix("Started container ") for e in node.events if e.reason == "Started"
+    ]
+
+
+def test_simple_pod_runs_and_is_ready() -> None:
+    node = Node(pod([app()]))
+    node.settle()
+    assert node.status.phase is P.RUNNING
+    assert node.condition("Ready") == ("True", "", "")
+    assert node.reasons() == ["Created", "Started"]
+    assert node.row() == PodRow("1/1", "Running", "0")
+    assert node.status.start_time == node.now
+    assert node.sync().actions == () and node.sync().events == ()  # idempotent
+
+
+def test_crash_loop_backoff_keeps_running_and_waits_10s_then_20s() -> None:
+    node = Node(pod([app()]))
+    node.settle()
+    node.advance(1)
+    node.exit("app", 1)
+    d = node.sync()  # the first restart is immediate
+    assert [type(a) for a in d.actions] == [StartContainer]
+    node.sync()
+    cs = node.status.container_statuses[0]
+    assert (cs.restart_count, cs.last_state is not None, isinstance(cs.state, Running)) == (
+        1,
+        True,
+        True,
+    )
+
+    node.advance(1)
+    node.exit("app", 1)
+    d = node.sync()
+    cs = node.status.container_statuses[0]
+    assert cs.state == Waiting(
+        "CrashLoopBackOff", "back-off 10s restarting failed container=app pod=p_ns(u1)"
+    )
+    assert isinstance(cs.last_state, Terminated) and cs.last_state.exit_code == 1
+    assert node.status.phase is P.RUNNING
+    assert d.wake_at == node.now + 10
+    assert node.events[-1].message == "Back-off restarting failed container app in pod p_ns(u1)"
+    assert node.row().status == "CrashLoopBackOff"
+    assert node.row().restarts == "1 (0s ago)"
+
+    node.advance(5)
+    assert node.sync().actions == ()  # still backing off, no second BackOff event
+    assert node.events[-1].reason == "BackOff" and node.reasons().count("BackOff") == 1
+    node.advance(5)
+    node.sync()
+    assert node.instances["app"].attempt == 2
+    node.advance(1)
+    node.exit("app", 1)
+    assert node.sync().wake_at == node.now + 20
+
+
+def test_restart_policies() -> None:
+    for policy, code, phase, display in [
+        ("OnFailure", 0, P.SUCCEEDED, "Completed"),
+        ("Never", 0, P.SUCCEEDED, "Completed"),
+        ("Never", 2, P.FAILED, "Error"),
+        ("Always", 0, P.RUNNING, "Running"),
+    ]:
+        node = Node(pod([app()], restartPolicy=policy))
+        node.settle()
+        node.advance(3)
+        node.exit("app", code)
+        node.settle()
+        assert node.status.phase is phase, policy
+        if phase.terminal:
+            assert node.row().status == display
+            reason = "PodCompleted" if phase is P.SUCCEEDED else "PodFailed"
+            assert node.condition("Ready") == ("False", reason, "")
+            assert node.condition("PodReadyToStartContainers")[0] == "False"
+
+
+def test_init_containers_run_in_order() -> None:
+    node = Node(pod([app()], init=[app("i1"), app("i2")]))
+    node.settle()
+    assert set(node.instances) == {"i1"}
+    assert node.row().status == "Init:0/2"
+    assert node.status.phase is P.PENDING
+    assert node.condition("Initialized") == (
+        "False",
+        "ContainersNotInitialized",
+        "containers with incomplete status: [i1 i2]",
+    )
+    assert node.status.container_statuses[0].state == Waiting("PodInitializing")
+    node.exit("i1")
+    node.settle()
+    assert node.row().status == "Init:1/2"
+    node.exit("i2")
+    node.settle()
+    assert node.status.phase is P.RUNNING
+    assert started_names(node) == ["i1", "i2", "app"]
+    assert node.row().status == "Running"
+
+
+def test_init_failure_with_never_fails_the_pod() -> None:
+    node = Node(pod([app()], init=[app("i1")], restartPolicy="Never"))
+    node.settle()
+    node.exit("i1", 1)
+    node.settle()
+    assert node.status.phase is P.FAILED
+    assert "app" not in node.instances
+    assert node.row().status == "Init:Error"
+
+
+def test_init_failure_otherwise_restarts_only_that_container() -> None:
+    node = Node(pod([app()], init=[app("i1"), app("i2")], restartPolicy="Always"))
+    node.settle()
+    node.exit("i1", 1)
+    node.settle()
+    assert node.instances["i1"].attempt == 1 and "i2" not in node.instances
+    node.advance(1)
+    node.exit("i1", 1)
+    node.sync()
+    assert node.row().status == "Init:CrashLoopBackOff"
+    assert node.status.phase is P.PENDING
+
+
+def sidecar(name: str, **fields: Any) -> dict[str, Any]:
+    return app(name, restartPolicy="Always", **fields)
+
+
+def test_sidecar_must_start_before_the_next_init_container() -> None:
+    node = Node(
+        pod(
+            [app()],
+            init=[sidecar("s", startupProbe={**EXEC, "periodSeconds": 2}), app("i")],
+            restartPolicy="Never",
+        )
+    )
+    node.settle()
+    assert set(node.instances) == {"s"}
+    assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
+    assert node.status.init_container_statuses[0].started is False
+    node.answer("s", ProbeKind.STARTUP, True)
+    node.settle()
+    assert set(node.instances) == {"s", "i"}
+    node.exit("i")
+    node.settle()
+    assert node.status.phase is P.RUNNING
+    assert node.row().ready == "2/2"
+    node.exit("app", 0)
+    node.settle()  # app done: the sidecar is stopped and does not block Succeeded
+    assert node.kills[-1].container.name == "s"
+    assert node.status.phase is P.SUCCEEDED
+
+
+def test_sidecar_restarts_whenever_it_exits() -> None:
+    node = Node(pod([app()], init=[sidecar("s")]))
+    node.settle()
+    node.exit("s", 0)
+    node.settle()
+    assert node.instances["s"].attempt == 1
+    assert node.status.phase is P.RUNNING
+    assert node.condition("Initialized")[0] == "True"
+
+
+def test_sidecars_stop_after_app_containers_in_reverse_order() -> None:
+    node = Node(pod([app("a"), app("b")], init=[sidecar("s1"), sidecar("s2")]), kill_exits=False)
+    node.settle()
+    node.delete()
+    node.sync()
+    assert [k.container.name for k in node.kills] == ["a", "b"]
+    node.exit("a", 143)
+    node.sync()
+    assert [k.container.name for k in node.kills] == ["a", "b"]  # b still running
+    node.exit("b", 143)
+    node.sync()
+    assert [k.container.name for k in node.kills] == ["a", "b", "s2"]
+    node.exit("s2", 143)
+    node.sync()
+    assert [k.container.name for k in node.kills] == ["a", "b", "s2", "s1"]
+    node.exit("s1", 143)
+    d = node.sync()
+    assert d.finished and node.status.phase is P.FAILED
+
+
+def test_liveness_failure_kills_and_restarts() -> None:
+    probe = {**EXEC, "failureThreshold": 2, "terminationGracePeriodSeconds": 4}
+    node = Node(pod([app(livenessProbe=probe)], terminationGracePeriodSeconds=60))
+    node.settle()
+    assert node.probes[-1].kind is ProbeKind.LIVENESS
+    node.answer("app", ProbeKind.LIVENESS, False, "boom")
+    assert not node.kills
+    d = node.answer("app", ProbeKind.LIVENESS, False, "boom")
+    kill = node.kills[-1]
+    assert (kill.reason, kill.grace_seconds) == (KillReason.LIVENESS_PROBE, 4)
+    assert [(e.reason, e.message) for e in d.events] == [
+        ("Unhealthy", "Liveness probe failed: boom"),
+        ("Killing", "Container app failed liveness probe, will be restarted"),
+    ]
+    node.settle()
+    assert node.instances["app"].attempt == 1
+    assert node.status.container_statuses[0].restart_count == 1
+
+
+def test_readiness_gates_ready_but_never_restarts() -> None:
+    node = Node(pod([app(readinessProbe={**EXEC, "initialDelaySeconds": 5, "periodSeconds": 3})]))
+    d = node.settle()
+    assert node.condition("ContainersReady") == (
+        "False",
+        "ContainersNotReady",
+        "containers with unready status: [app]",
+    )
+    assert d.wake_at == node.now + 5 and not node.probes
+    node.advance(5)
+    d = node.sync()
+    assert [p.kind for p in node.probes] == [ProbeKind.READINESS]
+    assert d.wake_at == node.now + 3
+    node.answer("app", ProbeKind.READINESS, True)
+    assert node.condition("Ready")[0] == "True"
+    for _ in range(5):
+        node.answer("app", ProbeKind.READINESS, False, "nope")
+    assert node.condition("Ready")[0] == "False" and not node.kills
+
+
+def test_startup_probe_gates_liveness_and_readiness() -> None:
+    node = Node(pod([app(startupProbe=EXEC, livenessProbe=EXEC, readinessProbe=EXEC)]))
+    node.settle()
+    assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
+    node.answer("app", ProbeKind.STARTUP, True)
+    assert {p.kind for p in node.probes[1:]} == {ProbeKind.LIVENESS, ProbeKind.READINESS}
+    assert node.status.container_statuses[0].started is True
+
+
+def test_deletion_uses_grace_and_ends_terminal() -> None:
+    node = Node(pod([app()], terminationGracePeriodSeconds=20), kill_exits=False)
+    node.settle()
+    node.advance(2)
+    node.delete()
+    d = node.sync()
+    assert [(k.container.name, k.grace_seconds) for k in node.kills] == [("app", 20)]
+    assert node.events[-1].message == "Stopping container app"
+    assert node.row().status == "Terminating" and not d.finished
+    node.advance(3)
+    node.sync()
+    assert len(node.kills) == 1  # once
+    node.exit("app", 0)
+    d = node.sync()
+    assert d.finished and node.status.phase is P.SUCCEEDED
+
+
+def test_deletion_grace_override_and_remaining_grace() -> None:
+    node = Node(pod([app("a"), app("b")]), kill_exits=False)
+    node.settle()
+    node.delete(**{"simpod.dev/grace-period-seconds": "5"})
+    node.sync()
+    assert {k.grace_seconds for k in node.kills} == {5}
+    assert node.book.grace_deadline == node.now + 5
+
+
+def test_active_deadline_fails_the_pod() -> None:
+    node = Node(pod([app()], activeDeadlineSeconds=30, restartPolicy="Always"))
+    d = node.settle()
+    assert d.wake_at == node.now + 30
+    node.advance(30)
+    node.settle()
+    assert node.status.phase is P.FAILED
+    assert (node.status.reason, node.status.message) == (
+        "DeadlineExceeded",
+        "Pod was active on the node longer than the specified deadline",
+    )
+    assert "DeadlineExceeded" in node.reasons()
+    # kubectl shows a terminated container's reason before status.reason
+    assert node.row().status == "Error"
+    assert node.instances["app"].state is InstanceState.EXITED
+
+
+def test_changing_an_init_image_restarts_the_pod() -> None:
+    node = Node(pod([app()], init=[app("i1")]))
+    node.settle()
+    node.exit("i1")
+    node.settle()
+    node.pod = pod([app()], init=[app("i1", image="busybox:2")])
+    d = node.sync()
+    assert d.events[0].reason == "SandboxChanged"
+    assert any(isinstance(a, KillContainer) for a in d.actions)
+    d = node.sync()
+    assert isinstance(d.actions[0], ResetPod)
+    assert [a.container.name for a in d.actions if isinstance(a, StartContainer)] == ["i1"]
+    node.exit("i1")
+    node.settle()
+    assert node.instances["app"].attempt == 1
+    assert node.status.phase is P.RUNNING
+
+
+def test_failed_post_start_hook_kills_the_container() -> None:
+    node = Node(pod([app()], restartPolicy="Never"))
+    node.sync()
+    node.instances["app"] = Instance(
+        "app", 0, InstanceState.CREATED, started_at=node.now, post_start_error="hook said no"
+    )
+    d = node.sync()
+    assert [(e.reason, e.message) for e in d.events] == [
+        ("Started", "Started container app"),
+        ("FailedPostStartHook", "hook said no"),
+        ("Killing", "FailedPostStartHook"),
+    ]
+    node.settle()
+    assert node.status.phase is P.FAILED
+
+
+def test_everything_survives_an_operator_restart() -> None:
+    node = Node(pod([app()]))
+    node.settle()
+    for _ in range(3):
+        node.advance(1)
+        node.exit("app", 1)
+        node.settle()
+    d = node.decision
+    assert d is not None and d.wake_at is not None
+    stored = d.status_dict()
+    restored_status = parse_status(stored)
+    restored_book = PodBook.from_dict(stored["sim"], settings=KubeletSettings())
+    again = sync_pod(node.pod, restored_status, restored_book, node.instances, now=node.now)
+    assert again.actions == () and again.events == ()
+    assert again.wake_at == d.wake_at
+    assert again.status.container_statuses == node.status.container_statuses

@@ -1,0 +1,91 @@
+"""Probe worker rules: initial results, thresholds, hold after a kill, timing, gating."""
+
+from __future__ import annotations
+
+import pytest
+
+from simpod.core.model import ProbeKind, ProbeSpec
+from simpod.core.probes import ProbeResult, ProbeWorker, failure_event_message, probe_runs
+
+K, R = ProbeKind, ProbeResult
+
+
+@pytest.mark.parametrize(
+    ("kind", "initial"),
+    [(K.READINESS, R.FAILURE), (K.LIVENESS, R.SUCCESS), (K.STARTUP, R.UNKNOWN)],
+)
+def test_initial_results(kind: ProbeKind, initial: ProbeResult) -> None:
+    assert ProbeWorker.fresh(kind, 0).result is initial
+
+
+def run(kind: ProbeKind, spec: ProbeSpec, outcomes: str) -> list[ProbeResult]:
+    worker, results = ProbeWorker.fresh(kind, 0), []
+    for o in outcomes:
+        worker = worker.record(spec, o == "+")
+        results.append(worker.result)
+    return results
+
+
+def test_readiness_thresholds() -> None:
+    spec = ProbeSpec(success_threshold=2, failure_threshold=2)
+    S, F = R.SUCCESS, R.FAILURE
+    assert run(K.READINESS, spec, "+-++--+") == [F, F, F, S, S, F, F]
+
+
+def test_liveness_trips_after_failure_threshold_and_holds() -> None:
+    spec = ProbeSpec(failure_threshold=3)
+    worker = ProbeWorker.fresh(K.LIVENESS, 0)
+    for _ in range(2):
+        worker = worker.record(spec, False)
+        assert not worker.tripped
+    worker = worker.record(spec, False)
+    assert worker.tripped and worker.on_hold
+    assert worker.record(spec, True) == worker  # on hold until the container is replaced
+    assert worker.due_at(spec, started_at=0, now=100) is None
+
+
+def test_a_success_between_failures_resets_the_count() -> None:
+    spec = ProbeSpec(failure_threshold=2)
+    assert run(K.LIVENESS, spec, "-+-")[-1] is R.SUCCESS
+
+
+def test_timing_initial_delay_then_period() -> None:
+    spec = ProbeSpec(initial_delay_seconds=5, period_seconds=10)
+    w = ProbeWorker.fresh(K.READINESS, 0)
+    assert w.due_at(spec, started_at=100, now=100) == 105
+    assert w.due_at(spec, started_at=100, now=130) == 130  # gating lifted late: at once
+    w = w.issued(spec, 105)
+    assert w.due_at(spec, started_at=100, now=106) == 115
+
+
+def test_next_probe_never_overlaps_a_long_timeout() -> None:
+    spec = ProbeSpec(period_seconds=2, timeout_seconds=5)
+    assert ProbeWorker.fresh(K.LIVENESS, 0).issued(spec, 0).next_at == 5
+
+
+@pytest.mark.parametrize(
+    ("kind", "started", "deleting", "runs"),
+    [
+        (K.STARTUP, False, False, True),
+        (K.STARTUP, True, False, False),
+        (K.LIVENESS, False, False, False),
+        (K.READINESS, False, False, False),
+        (K.LIVENESS, True, False, True),
+        (K.READINESS, True, False, True),
+        (K.LIVENESS, True, True, False),
+        (K.STARTUP, False, True, False),
+        (K.READINESS, True, True, True),
+    ],
+)
+def test_startup_gating_and_deletion(
+    kind: ProbeKind, started: bool, deleting: bool, runs: bool
+) -> None:
+    assert probe_runs(kind, started=started, deleting=deleting) is runs
+
+
+def test_round_trip_and_event_text() -> None:
+    w = ProbeWorker.fresh(K.LIVENESS, 2).record(ProbeSpec(), False).issued(ProbeSpec(), 3)
+    assert ProbeWorker.from_dict(K.LIVENESS, w.to_dict()) == w
+    assert failure_event_message(K.LIVENESS, "HTTP probe failed with statuscode: 500") == (
+        "Liveness probe failed: HTTP probe failed with statuscode: 500"
+    )
