@@ -1,22 +1,58 @@
 """Kopf entry point: ``kopf run -m simpod.operator`` (``simpod run`` imports it too).
 
-Importing this module registers every handler of the roles this process runs.
+Importing this module registers the handlers of every role this process runs (settings
+from ``SIMPOD_*`` environment variables, see :mod:`simpod.settings`). Shared resources
+(the async API client, the settings) live in Kopf's global memo, which every resource
+handler receives a shallow copy of.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import kopf
 
-from simpod.settings import Settings
+from simpod.kube import Api, new_api_client
+from simpod.memo import memo_api
+from simpod.settings import Role, Settings
 
 SETTINGS = Settings.from_env()
 
+# Each module registers its Kopf handlers when imported.
+ROLE_MODULES: dict[Role, tuple[str, ...]] = {
+    Role.AGENT: ("simpod.agent.handlers",),
+    Role.SCHEDULER: ("simpod.controllers.scheduler",),
+}
+
+
+def _load_roles() -> None:
+    for role, modules in ROLE_MODULES.items():
+        if SETTINGS.runs(role):
+            for module in modules:
+                importlib.import_module(module)
+
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, logger: Any, **_: Any) -> None:
-    """Status-subresource progress storage keeps SimPod metadata free of Kopf annotations."""
-    settings.persistence.finalizer = "simpod.dev/kopf-finalizer"
-    settings.posting.level = 20
+async def configure(
+    settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="simpod.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="simpod.dev", key="last-handled-configuration"
+    )
+    # Kopf's own handler-result events are off: the agent posts kubelet-like ones.
+    settings.posting.level = 100
+    settings.watching.server_timeout = 300
+    settings.batching.worker_limit = None
+    memo["settings"] = SETTINGS
+    memo["api"] = Api(await new_api_client())
     logger.info("simpod operator starting with %s", SETTINGS)
+
+
+@kopf.on.cleanup()
+async def close(memo: kopf.Memo, **_: Any) -> None:
+    await memo_api(memo).client.close()
+
+
+_load_roles()

@@ -48,3 +48,17 @@ def parse_time(text: str) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+def to_kubelet(wall: float, scale: float) -> float:
+    """Kubelet time runs ``scale`` times faster than the wall clock (``--time-scale``).
+
+    The core reasons only in kubelet seconds, so a 10 s backoff is 10 kubelet seconds
+    whatever the scale; only the agent's clock and the status timestamps convert. The
+    origin is the epoch, so the conversion needs no state and survives restarts.
+    """
+    return wall * scale
+
+
+def to_wall(kubelet: float, scale: float) -> float:
+    return kubelet / scale

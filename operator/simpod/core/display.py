@@ -27,6 +27,11 @@ class PodRow:
     status: str
     restarts: str
 
+    @property
+    def restart_count(self) -> int:
+        """The count alone: a stored "(5m ago)" would go stale in a printer column."""
+        return int(self.restarts.split(" ", 1)[0])
+
 
 def human_duration(seconds: float) -> str:
     """apimachinery's duration.HumanDuration: the AGE and "(5m ago)" format."""

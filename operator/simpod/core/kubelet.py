@@ -151,9 +151,10 @@ class PodDecision:
     wake_at: float | None
     finished: bool  # a deleted pod with nothing left running: write status, drop finalizer
 
-    def status_dict(self) -> JSON:
-        """The status to write: core/v1 fields plus the bookkeeping under ``sim``."""
-        return {**status_to_dict(self.status), "sim": self.book.to_dict()}
+    def status_dict(self, *, scale: float = 1.0) -> JSON:
+        """The status to write: core/v1 fields plus the bookkeeping under ``sim`` (which
+        stays in kubelet seconds: only the agent reads it)."""
+        return {**status_to_dict(self.status, scale=scale), "sim": self.book.to_dict()}
 
 
 def sync_pod(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simpod.core.clock import format_time, parse_time
+from simpod.core.clock import format_time, parse_time, to_kubelet, to_wall
 from simpod.core.model import (
     Condition,
     ConditionStatus,
@@ -66,19 +66,21 @@ def _req_int(source: Mapping[str, Any], key: str, where: str, *, default: int, m
     return value
 
 
-def _time(value: object, where: str) -> float | None:
+def _time(value: object, where: str, scale: float) -> float | None:
+    """A wall-clock timestamp as kubelet time (see :func:`simpod.core.clock.to_kubelet`)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise SpecError(f"{where}: expected an RFC 3339 timestamp")
     try:
-        return parse_time(value)
+        return to_kubelet(parse_time(value), scale)
     except ValueError as exc:
         raise SpecError(f"{where}: {exc}") from exc
 
 
-def _fmt(t: float | None) -> str | None:
-    return None if t is None else format_time(t)
+def _fmt(t: float | None, scale: float) -> str | None:
+    """Kubelet time written as a wall-clock timestamp: statuses always show real time."""
+    return None if t is None else format_time(to_wall(t, scale))
 
 
 # ---------------------------------------------------------------------------- spec
@@ -181,7 +183,7 @@ def parse_spec(raw: object) -> PodSpec:
     )
 
 
-def parse_pod(obj: Mapping[str, Any]) -> Pod:
+def parse_pod(obj: Mapping[str, Any], *, scale: float = 1.0) -> Pod:
     """The kubelet's view of a SimPod object (metadata + spec)."""
     meta = _mapping(obj.get("metadata"), "metadata")
     annotations = _mapping(meta.get("annotations"), "metadata.annotations")
@@ -190,8 +192,8 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod:
         namespace=str(meta.get("namespace") or "default"),
         uid=str(meta.get("uid") or ""),
         spec=parse_spec(obj.get("spec")),
-        creation_time=_time(meta.get("creationTimestamp"), "metadata.creationTimestamp"),
-        deletion_time=_time(meta.get("deletionTimestamp"), "metadata.deletionTimestamp"),
+        creation_time=_time(meta.get("creationTimestamp"), "metadata.creationTimestamp", scale),
+        deletion_time=_time(meta.get("deletionTimestamp"), "metadata.deletionTimestamp", scale),
         annotations={str(k): str(v) for k, v in annotations.items()},
     )
 
@@ -199,39 +201,39 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod:
 # ---------------------------------------------------------------------------- status
 
 
-def _parse_state(raw: object, where: str) -> ContainerState | None:
+def _parse_state(raw: object, where: str, scale: float) -> ContainerState | None:
     src = _mapping(raw, where)
     if "running" in src:
         running = _mapping(src["running"], f"{where}.running")
-        return Running(started_at=_time(running.get("startedAt"), f"{where}.running.startedAt"))
+        return Running(started_at=_time(running.get("startedAt"), f"{where}.running.startedAt", scale))
     if "terminated" in src:
-        return _parse_terminated(src["terminated"], f"{where}.terminated")
+        return _parse_terminated(src["terminated"], f"{where}.terminated", scale)
     if "waiting" in src:
         waiting = _mapping(src["waiting"], f"{where}.waiting")
         return Waiting(str(waiting.get("reason") or ""), str(waiting.get("message") or ""))
     return None
 
 
-def _parse_terminated(raw: object, where: str) -> Terminated:
+def _parse_terminated(raw: object, where: str, scale: float) -> Terminated:
     t = _mapping(raw, where)
     return Terminated(
         exit_code=int(t.get("exitCode") or 0),
         reason=str(t.get("reason") or ""),
         message=str(t.get("message") or ""),
         signal=int(t.get("signal") or 0),
-        started_at=_time(t.get("startedAt"), f"{where}.startedAt"),
-        finished_at=_time(t.get("finishedAt"), f"{where}.finishedAt"),
+        started_at=_time(t.get("startedAt"), f"{where}.startedAt", scale),
+        finished_at=_time(t.get("finishedAt"), f"{where}.finishedAt", scale),
     )
 
 
-def _parse_container_status(raw: object, where: str) -> ContainerStatus:
+def _parse_container_status(raw: object, where: str, scale: float) -> ContainerStatus:
     src = _mapping(raw, where)
-    last = _parse_state(src.get("lastState"), f"{where}.lastState")
+    last = _parse_state(src.get("lastState"), f"{where}.lastState", scale)
     started = src.get("started")
     return ContainerStatus(
         name=str(src.get("name") or ""),
         image=str(src.get("image") or ""),
-        state=_parse_state(src.get("state"), f"{where}.state") or Waiting(),
+        state=_parse_state(src.get("state"), f"{where}.state", scale) or Waiting(),
         last_state=last if isinstance(last, Terminated) else None,
         ready=bool(src.get("ready")),
         started=None if started is None else bool(started),
@@ -239,7 +241,7 @@ def _parse_container_status(raw: object, where: str) -> ContainerStatus:
     )
 
 
-def parse_status(raw: object) -> PodStatus:
+def parse_status(raw: object, *, scale: float = 1.0) -> PodStatus:
     """A core/v1 PodStatus dict (unknown keys such as ``sim`` or ``display`` are ignored)."""
     src = _mapping(raw, "status")
     conditions = tuple(
@@ -248,8 +250,8 @@ def parse_status(raw: object) -> PodStatus:
             status=ConditionStatus(c.get("status") or "Unknown"),
             reason=str(c.get("reason") or ""),
             message=str(c.get("message") or ""),
-            last_transition_time=_time(c.get("lastTransitionTime"), "condition"),
-            last_probe_time=_time(c.get("lastProbeTime"), "condition"),
+            last_transition_time=_time(c.get("lastTransitionTime"), "condition", scale),
+            last_probe_time=_time(c.get("lastProbeTime"), "condition", scale),
         )
         for c in (_mapping(x, "status.conditions") for x in src.get("conditions") or [])
     )
@@ -261,14 +263,14 @@ def parse_status(raw: object) -> PodStatus:
         phase=phase,
         conditions=conditions,
         init_container_statuses=tuple(
-            _parse_container_status(s, "status.initContainerStatuses")
+            _parse_container_status(s, "status.initContainerStatuses", scale)
             for s in src.get("initContainerStatuses") or []
         ),
         container_statuses=tuple(
-            _parse_container_status(s, "status.containerStatuses")
+            _parse_container_status(s, "status.containerStatuses", scale)
             for s in src.get("containerStatuses") or []
         ),
-        start_time=_time(src.get("startTime"), "status.startTime"),
+        start_time=_time(src.get("startTime"), "status.startTime", scale),
         reason=str(src.get("reason") or ""),
         message=str(src.get("message") or ""),
         pod_ip=str(src.get("podIP") or ""),
@@ -276,7 +278,7 @@ def parse_status(raw: object) -> PodStatus:
     )
 
 
-def state_to_dict(state: ContainerState | None) -> JSON:
+def state_to_dict(state: ContainerState | None, *, scale: float = 1.0) -> JSON:
     if state is None:
         return {}
     if isinstance(state, Waiting):
@@ -285,7 +287,7 @@ def state_to_dict(state: ContainerState | None) -> JSON:
             waiting["message"] = state.message
         return {"waiting": waiting}
     if isinstance(state, Running):
-        return {"running": {"startedAt": _fmt(state.started_at)}}
+        return {"running": {"startedAt": _fmt(state.started_at, scale)}}
     terminated: JSON = {"exitCode": state.exit_code}
     if state.signal:
         terminated["signal"] = state.signal
@@ -293,32 +295,32 @@ def state_to_dict(state: ContainerState | None) -> JSON:
         terminated["reason"] = state.reason
     if state.message:
         terminated["message"] = state.message
-    terminated["startedAt"] = _fmt(state.started_at)
-    terminated["finishedAt"] = _fmt(state.finished_at)
+    terminated["startedAt"] = _fmt(state.started_at, scale)
+    terminated["finishedAt"] = _fmt(state.finished_at, scale)
     return {"terminated": terminated}
 
 
-def container_status_to_dict(status: ContainerStatus) -> JSON:
+def container_status_to_dict(status: ContainerStatus, *, scale: float = 1.0) -> JSON:
     out: JSON = {
         "name": status.name,
         "image": status.image,
         "imageID": "",
         "ready": status.ready,
         "restartCount": status.restart_count,
-        "state": state_to_dict(status.state),
-        "lastState": state_to_dict(status.last_state),
+        "state": state_to_dict(status.state, scale=scale),
+        "lastState": state_to_dict(status.last_state, scale=scale),
     }
     if status.started is not None:
         out["started"] = status.started
     return out
 
 
-def condition_to_dict(c: Condition) -> JSON:
+def condition_to_dict(c: Condition, *, scale: float = 1.0) -> JSON:
     out: JSON = {
         "type": c.type,
         "status": c.status.value,
-        "lastProbeTime": _fmt(c.last_probe_time),
-        "lastTransitionTime": _fmt(c.last_transition_time),
+        "lastProbeTime": _fmt(c.last_probe_time, scale),
+        "lastTransitionTime": _fmt(c.last_transition_time, scale),
     }
     if c.reason:
         out["reason"] = c.reason
@@ -327,14 +329,16 @@ def condition_to_dict(c: Condition) -> JSON:
     return out
 
 
-def status_to_dict(status: PodStatus) -> JSON:
+def status_to_dict(status: PodStatus, *, scale: float = 1.0) -> JSON:
     """core/v1 PodStatus field names; empty optional fields are set to None so that a JSON
     merge patch clears what a previous status had (e.g. ``reason`` after a pod restart)."""
     out: JSON = {
         "phase": status.phase.value,
-        "conditions": [condition_to_dict(c) for c in status.conditions],
-        "startTime": _fmt(status.start_time),
-        "containerStatuses": [container_status_to_dict(s) for s in status.container_statuses],
+        "conditions": [condition_to_dict(c, scale=scale) for c in status.conditions],
+        "startTime": _fmt(status.start_time, scale),
+        "containerStatuses": [
+            container_status_to_dict(s, scale=scale) for s in status.container_statuses
+        ],
         "reason": status.reason or None,
         "message": status.message or None,
         "podIP": status.pod_ip or None,
@@ -342,6 +346,6 @@ def status_to_dict(status: PodStatus) -> JSON:
     }
     if status.init_container_statuses:
         out["initContainerStatuses"] = [
-            container_status_to_dict(s) for s in status.init_container_statuses
+            container_status_to_dict(s, scale=scale) for s in status.init_container_statuses
         ]
     return out

@@ -1,0 +1,246 @@
+"""One pod's worker: the kubelet's sync loop for one SimPod on one of this agent's nodes.
+
+Each round reads the live object, asks the core what to do (:func:`sync_pod`), has the
+runtime do it, repeats at the same instant until nothing is left to do, then writes the
+status once (a merge patch with only the difference) and posts the round's Events. It then
+sleeps until the core's or the runtime's next moment, or until the object changes.
+
+Everything needed after an operator restart is in the status: the core's bookkeeping and
+the runtime's records under ``status.sim``, the pod IP in ``status.podIP``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from simpod.agent.events import post_event
+from simpod.agent.ipam import AddressPool
+from simpod.agent.mergepatch import apply, diff
+from simpod.api.group import SIMPOD
+from simpod.core.clock import to_kubelet
+from simpod.core.display import print_pod
+from simpod.core.kubelet import Event, EventType, KubeletSettings, PodBook, PodDecision, sync_pod
+from simpod.core.model import Condition, Pod, PodStatus
+from simpod.core.serialize import SpecError, parse_pod, parse_status
+from simpod.kube import Api
+from simpod.runtimes.simulated.runtime import SimulatedPodRuntime
+
+FINALIZER = "simpod.dev/finalizer"
+KUBELET_CONDITIONS = frozenset(
+    {"PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready"}
+)
+MAX_ROUNDS = 32  # actions at one instant settle in a few rounds; this only bounds a bug
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    host_ip: str
+    pool: AddressPool
+
+
+def _rv(obj: Mapping[str, Any]) -> int:
+    return int(obj.get("metadata", {}).get("resourceVersion") or 0)
+
+
+class PodWorker:
+    """Runs until the pod is finished (deleted and stopped) or gone."""
+
+    def __init__(
+        self,
+        *,
+        api: Api,
+        node: NodeInfo,
+        body: Mapping[str, Any],
+        time_scale: float,
+        kubelet: KubeletSettings,
+        logger: logging.Logger | logging.LoggerAdapter[Any],
+    ) -> None:
+        self.api = api
+        self.node = node
+        self.body: Mapping[str, Any] = body
+        self.scale = time_scale
+        self.kubelet = kubelet
+        self.logger = logger
+        self.poke = asyncio.Event()
+        self.gone = False
+        self.written: dict[str, Any] = dict(body.get("status") or {})
+        self.written_rv = _rv(body)
+        self.spec_error = ""
+
+    @property
+    def name(self) -> str:
+        return str(self.body["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.body["metadata"]["namespace"])
+
+    def update(self, body: Mapping[str, Any]) -> None:
+        self.body = body
+        self.poke.set()
+
+    def vanish(self) -> None:
+        self.gone = True
+        self.poke.set()
+
+    def now(self) -> float:
+        return to_kubelet(time.time(), self.scale)
+
+    def _baseline(self) -> dict[str, Any]:
+        """The server's status as best known: our last write, or a newer one by others."""
+        if _rv(self.body) > self.written_rv:
+            return dict(self.body.get("status") or {})
+        return self.written
+
+    async def run(self) -> None:
+        status_raw = self._baseline()
+        sim = status_raw.get("sim") or {}
+        book = PodBook.from_dict(sim, self.kubelet)
+        previous = parse_status(status_raw, scale=self.scale)
+        pod_ip = previous.pod_ip or self.node.pool.allocate()
+        self.node.pool.claim(pod_ip)
+        previous = replace(previous, pod_ip=pod_ip, host_ip=self.node.host_ip)
+        seed = int(((self.body.get("spec") or {}).get("sim") or {}).get("seed") or 0)
+        runtime = SimulatedPodRuntime(seed=seed, pod_ip=pod_ip, restore=sim.get("runtime"))
+        try:
+            await self._ensure_finalizer()
+            while not self.gone:
+                self.poke.clear()
+                pod = await self._parse()
+                if pod is None:
+                    await self.poke.wait()
+                    continue
+                now = self.now()
+                previous = self._with_foreign_conditions(previous)
+                decision, events = await self._settle(pod, previous, book, runtime, now)
+                previous, book = decision.status, decision.book
+                await self._write(pod, decision, runtime, now)
+                for event in events:
+                    await self._post(event)
+                if decision.finished:
+                    await self._remove_finalizer()
+                    return
+                await self._sleep(decision, runtime.next_change(pod, now), now)
+        finally:
+            await runtime.release()
+            self.node.pool.release(pod_ip)
+
+    async def _parse(self) -> Pod | None:
+        try:
+            pod = parse_pod(self.body, scale=self.scale)
+        except SpecError as exc:
+            if str(exc) != self.spec_error:
+                self.spec_error = str(exc)
+                self.logger.warning("cannot run %s: %s", self.name, exc)
+                await self._post(Event("FailedSync", str(exc), EventType.WARNING))
+            return None
+        self.spec_error = ""
+        return pod
+
+    def _with_foreign_conditions(self, previous: PodStatus) -> PodStatus:
+        """Conditions the kubelet does not own (PodScheduled, DisruptionTarget, readiness
+        gates) are taken from the server, so a whole-list write never undoes them."""
+        foreign = parse_status(self._baseline(), scale=self.scale).conditions
+        ours = [c for c in previous.conditions if c.type in KUBELET_CONDITIONS]
+        theirs: list[Condition] = [c for c in foreign if c.type not in KUBELET_CONDITIONS]
+        return replace(previous, conditions=(*theirs, *ours))
+
+    async def _settle(
+        self,
+        pod: Pod,
+        previous: PodStatus,
+        book: PodBook,
+        runtime: SimulatedPodRuntime,
+        now: float,
+    ) -> tuple[PodDecision, list[Event]]:
+        """Sync repeatedly at one instant until no action is left: one write per instant."""
+        events: list[Event] = []
+        for _ in range(MAX_ROUNDS):
+            decision = sync_pod(
+                pod,
+                previous,
+                book,
+                runtime.instances(pod, now),
+                now=now,
+                observations=runtime.take_observations(pod, now),
+            )
+            events.extend(decision.events)
+            previous, book = decision.status, decision.book
+            if not decision.actions:
+                return decision, events
+            for action in decision.actions:
+                await runtime.apply(pod, action, now)
+        self.logger.error("pod %s did not settle in %d rounds", self.name, MAX_ROUNDS)
+        return decision, events
+
+    async def _write(
+        self, pod: Pod, decision: PodDecision, runtime: SimulatedPodRuntime, now: float
+    ) -> None:
+        status = decision.status_dict(scale=self.scale)
+        status["sim"] = {**status["sim"], "runtime": dict(runtime.state())}
+        row = print_pod(pod.spec, decision.status, deletion_time=pod.deletion_time, now=now)
+        status["display"] = {
+            "ready": row.ready,
+            "status": row.status,
+            "restarts": str(row.restart_count),
+            "restartsCount": row.restart_count,
+        }
+        baseline = self._baseline()
+        patch = diff(baseline, status)
+        if not patch:
+            return
+        try:
+            result = await self.api.patch_status(SIMPOD, self.name, patch, namespace=self.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                self.vanish()
+                return
+            raise
+        self.written = dict(result.get("status") or apply(baseline, patch))
+        self.written_rv = _rv(result)
+
+    async def _post(self, event: Event) -> None:
+        try:
+            await post_event(self.api, self.body, event, node=self.node.name)
+        except ApiException as exc:
+            self.logger.warning("event %s on %s not recorded: %s", event.reason, self.name, exc)
+
+    async def _sleep(self, decision: PodDecision, runtime_wake: float | None, now: float) -> None:
+        moments = [t for t in (decision.wake_at, runtime_wake) if t is not None]
+        timeout = max(0.0, (min(moments) - now) / self.scale) if moments else None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.poke.wait(), timeout)
+
+    async def _patch_finalizers(self, finalizers: list[str]) -> None:
+        try:
+            await self.api.patch(
+                SIMPOD,
+                self.name,
+                {"metadata": {"finalizers": finalizers}},
+                namespace=self.namespace,
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            self.vanish()
+
+    async def _ensure_finalizer(self) -> None:
+        """Normally added by the admission webhook at creation; added here if it was not
+        running, so that a deletion always waits for graceful termination."""
+        finalizers = list(self.body["metadata"].get("finalizers") or [])
+        if FINALIZER not in finalizers and not self.body["metadata"].get("deletionTimestamp"):
+            await self._patch_finalizers([*finalizers, FINALIZER])
+
+    async def _remove_finalizer(self) -> None:
+        finalizers = list(self.body["metadata"].get("finalizers") or [])
+        if FINALIZER in finalizers:
+            await self._patch_finalizers([f for f in finalizers if f != FINALIZER])
