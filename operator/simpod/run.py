@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 
 import kopf
@@ -16,5 +17,7 @@ def run_operator(args: argparse.Namespace) -> int:
     import simpod.operator  # noqa: F401, PLC0415 - registers the handlers with Kopf
 
     kopf.configure(verbose=False)
+    # Kopf logs every watch-event handler call at INFO: thousands a second at scale.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     asyncio.run(kopf.operator(clusterwide=True, standalone=True))
     return 0
