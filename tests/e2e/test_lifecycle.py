@@ -1,0 +1,295 @@
+"""The kubelet's behaviour on the simulated runtime, each case after an upstream e2e test
+(test/e2e/common/node/{init_container,container_probe,runtime,pods,lifecycle_hook}.go and
+test/e2e_node/container_lifecycle_test.go): same scenario, same expected values."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.simpods import SimPods, condition, container, display, phase
+
+APP = {"name": "app", "image": "busybox"}
+
+
+def _exited(obj: dict, name: str, *, init: bool = False) -> dict:
+    return container(obj, name, init=init).get("state", {}).get("terminated") or {}
+
+
+# init_container.go: "should invoke init containers on a RestartNever pod"
+def test_init_containers_run_in_order_on_restart_never_pod(simpods: SimPods) -> None:
+    simpods.create(
+        "init-never",
+        {
+            "restartPolicy": "Never",
+            "initContainers": [
+                {"name": "init1", "image": "busybox", "sim": {"runSeconds": 1}},
+                {"name": "init2", "image": "busybox", "sim": {"runSeconds": 1}},
+            ],
+            "containers": [{**APP, "sim": {"runSeconds": 1}}],
+        },
+    )
+    pod = simpods.wait("init-never", lambda p: phase(p) == "Succeeded", kubelet_seconds=30)
+    init1, init2 = _exited(pod, "init1", init=True), _exited(pod, "init2", init=True)
+    assert init1["reason"] == init2["reason"] == "Completed"
+    assert init1["finishedAt"] <= init2["startedAt"]
+    assert init2["finishedAt"] <= _exited(pod, "app")["startedAt"]
+    assert condition(pod, "Initialized")["status"] == "True"
+    assert display(pod) == "Completed"
+
+
+# init_container.go: "should not start app containers if init containers fail on a
+# RestartAlways pod"
+def test_failing_init_container_restarts_and_blocks_app_on_restart_always_pod(
+    simpods: SimPods,
+) -> None:
+    simpods.create(
+        "init-fail-always",
+        {
+            "initContainers": [
+                {"name": "init1", "image": "busybox", "sim": {"runSeconds": 0, "exitCode": 1}},
+                {"name": "init2", "image": "busybox"},
+            ],
+            "containers": [APP],
+        },
+    )
+    pod = simpods.wait(
+        "init-fail-always",
+        lambda p: container(p, "init1", init=True).get("restartCount", 0) >= 3,
+        kubelet_seconds=60,
+        what="three init restarts",
+    )
+    assert phase(pod) == "Pending"
+    assert container(pod, "init2", init=True)["state"] == {"waiting": {"reason": "PodInitializing"}}
+    assert container(pod, "app")["state"]["waiting"]["reason"] == "PodInitializing"
+    initialized = condition(pod, "Initialized")
+    assert initialized["status"] == "False"
+    assert initialized["reason"] == "ContainersNotInitialized"
+    assert initialized["message"] == "containers with incomplete status: [init1 init2]"
+    assert display(pod) in {"Init:Error", "Init:CrashLoopBackOff"}
+
+
+# init_container.go: "should not start app containers and fail the pod if init containers
+# fail on a RestartNever pod"
+def test_failing_init_container_fails_restart_never_pod(simpods: SimPods) -> None:
+    simpods.create(
+        "init-fail-never",
+        {
+            "restartPolicy": "Never",
+            "initContainers": [
+                {"name": "init1", "image": "busybox", "sim": {"runSeconds": 0, "exitCode": 1}},
+            ],
+            "containers": [APP],
+        },
+    )
+    pod = simpods.wait("init-fail-never", lambda p: phase(p) == "Failed", kubelet_seconds=30)
+    assert _exited(pod, "init1", init=True)["exitCode"] == 1
+    assert container(pod, "app")["state"]["waiting"]["reason"] == "PodInitializing"
+    assert condition(pod, "Initialized")["reason"] == "ContainersNotInitialized"
+    assert display(pod) == "Init:Error"
+
+
+# runtime.go: "should run with the expected status": the container exits 1, then 0, then
+# runs forever (upstream counts its runs in a file on a volume; here: per-attempt scripts)
+@pytest.mark.parametrize(
+    ("policy", "expected_phase", "state", "restart_count", "ready"),
+    [
+        ("Always", "Running", "running", 2, True),
+        ("OnFailure", "Succeeded", "terminated", 1, False),
+        ("Never", "Failed", "terminated", 0, False),
+    ],
+)
+def test_restart_policy_expected_status(
+    simpods: SimPods,
+    policy: str,
+    expected_phase: str,
+    state: str,
+    restart_count: int,
+    ready: bool,
+) -> None:
+    name = f"terminate-cmd-{policy.lower()}"
+    script = {"attempts": [{"runSeconds": 1, "exitCode": 1}, {"runSeconds": 1, "exitCode": 0}]}
+    simpods.create(name, {"restartPolicy": policy, "containers": [{**APP, "sim": script}]})
+    pod = simpods.wait(
+        name,
+        lambda p: (
+            phase(p) == expected_phase
+            and container(p, "app").get("restartCount") == restart_count
+            and state in container(p, "app").get("state", {})
+        ),
+        kubelet_seconds=60,
+        what=f"{expected_phase} with {restart_count} restarts",
+    )
+    assert container(pod, "app")["ready"] is ready
+    if state == "terminated":
+        assert condition(pod, "Ready")["reason"] == (
+            "PodCompleted" if expected_phase == "Succeeded" else "PodFailed"
+        )
+
+
+# pods.go: "should get a host IP" and pod IP from the node's podCIDR
+def test_pod_gets_host_ip_pod_ip_and_start_time(simpods: SimPods) -> None:
+    simpods.create("ips", {"containers": [APP]})
+    pod = simpods.wait("ips", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    status = pod["status"]
+    assert status["hostIP"] == "172.30.0.1"
+    assert status["podIP"].startswith("10.244.1.")
+    assert status["startTime"]
+    assert container(pod, "app")["ready"] is True
+    assert container(pod, "app")["started"] is True
+    assert condition(pod, "Ready")["status"] == "True"
+    assert pod["status"]["display"]["ready"] == "1/1"
+
+
+# container_probe.go: "with readiness probe should not be ready before initial delay and
+# never restart"
+def test_readiness_probe_initial_delay(simpods: SimPods) -> None:
+    probe = {
+        "exec": {"command": ["cat", "/tmp/ready"]},
+        "initialDelaySeconds": 20,
+        "periodSeconds": 1,
+    }
+    simpods.create("ready-delay", {"containers": [{**APP, "readinessProbe": probe}]})
+    running = simpods.wait("ready-delay", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    assert container(running, "app")["ready"] is False
+    ready = simpods.wait(
+        "ready-delay", lambda p: container(p, "app").get("ready") is True, kubelet_seconds=40
+    )
+    started = container(ready, "app")["state"]["running"]["startedAt"]
+    became_ready = condition(ready, "Ready")["lastTransitionTime"]
+    assert became_ready >= started
+    assert container(ready, "app")["restartCount"] == 0
+
+
+# container_probe.go: "should be restarted with a exec "cat /tmp/health" liveness probe"
+def test_liveness_probe_failure_restarts_container(simpods: SimPods) -> None:
+    probe = {
+        "exec": {"command": ["cat", "/tmp/health"]},
+        "initialDelaySeconds": 15,
+        "failureThreshold": 1,
+    }
+    simpods.create(
+        "liveness",
+        {
+            "containers": [
+                {
+                    **APP,
+                    "livenessProbe": probe,
+                    "sim": {
+                        "probes": {"liveness": {"failAfterSeconds": 10}},
+                        "attempts": [{}, {"probes": {}}],
+                    },
+                }
+            ]
+        },
+    )
+    pod = simpods.wait(
+        "liveness",
+        lambda p: container(p, "app").get("restartCount") == 1,
+        kubelet_seconds=60,
+        what="one restart",
+    )
+    last = container(pod, "app")["lastState"]["terminated"]
+    assert last["exitCode"] == 143
+    reasons = [r for r, _ in simpods.events("liveness")]
+    assert "Unhealthy" in reasons and "Killing" in reasons
+    kill = next(m for r, m in simpods.events("liveness") if r == "Killing")
+    assert kill == "Container app failed liveness probe, will be restarted"
+
+
+# pods.go: "should cap back-off at MaxContainerBackOff" (shortened): the wait message
+def test_crash_loop_backoff_state_and_event(simpods: SimPods) -> None:
+    simpods.create("crashloop", {"containers": [{**APP, "sim": {"runSeconds": 0, "exitCode": 2}}]})
+    pod = simpods.wait(
+        "crashloop",
+        lambda p: (
+            container(p, "app").get("state", {}).get("waiting", {}).get("reason")
+            == "CrashLoopBackOff"
+        ),
+        kubelet_seconds=30,
+    )
+    assert phase(pod) == "Running"
+    assert display(pod) == "CrashLoopBackOff"
+    waiting = container(pod, "app")["state"]["waiting"]
+    assert waiting["message"].startswith(
+        "back-off 10s restarting failed container=app pod=crashloop_"
+    )
+    assert any(r == "BackOff" for r, _ in simpods.events("crashloop"))
+
+
+# pods.go: "should be submitted and removed" + graceful deletion with a slow TERM handler
+def test_graceful_deletion_waits_for_the_container(simpods: SimPods) -> None:
+    simpods.create(
+        "graceful",
+        {
+            "terminationGracePeriodSeconds": 30,
+            "containers": [{**APP, "sim": {"onTerm": {"exitAfterSeconds": 10, "exitCode": 0}}}],
+        },
+    )
+    simpods.wait("graceful", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    simpods.delete("graceful")
+    terminating = simpods.wait(
+        "graceful", lambda p: display(p) == "Terminating", kubelet_seconds=5, what="Terminating"
+    )
+    assert terminating["metadata"]["deletionTimestamp"]
+    simpods.gone("graceful", kubelet_seconds=30)
+    reasons = [r for r, _ in simpods.events("graceful")]
+    assert "Killing" in reasons
+
+
+# lifecycle_hook.go: "should execute prestop exec hook properly" + a TERM-ignoring process
+# is KILLed when the grace runs out (exit code 137)
+def test_term_ignored_until_kill(simpods: SimPods) -> None:
+    simpods.create(
+        "ignores-term",
+        {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 20,
+            "activeDeadlineSeconds": 10,
+            "containers": [{**APP, "sim": {"onTerm": {"ignore": True}}}],
+        },
+    )
+    pod = simpods.wait(
+        "ignores-term", lambda p: bool(_exited(p, "app")), kubelet_seconds=60, what="exit"
+    )
+    assert _exited(pod, "app")["exitCode"] == 137
+    assert phase(pod) == "Failed"
+    assert pod["status"]["reason"] == "DeadlineExceeded"
+    assert (
+        pod["status"]["message"] == "Pod was active on the node longer than the specified deadline"
+    )
+
+
+# lifecycle_hook.go: "should execute poststart exec hook properly" (failing variant)
+def test_failed_post_start_hook_kills_container(simpods: SimPods) -> None:
+    simpods.create(
+        "poststart",
+        {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    **APP,
+                    "lifecycle": {"postStart": {"exec": {"command": ["false"]}}},
+                    "sim": {"postStart": {"seconds": 1, "succeed": False}},
+                }
+            ],
+        },
+    )
+    pod = simpods.wait("poststart", lambda p: phase(p) == "Failed", kubelet_seconds=40)
+    assert _exited(pod, "app")
+    assert "FailedPostStartHook" in [r for r, _ in simpods.events("poststart")]
+
+
+# container_lifecycle_test.go (native sidecars): a sidecar starts before the app, keeps
+# running, and does not block completion
+def test_native_sidecar_does_not_block_completion(simpods: SimPods) -> None:
+    simpods.create(
+        "sidecar",
+        {
+            "restartPolicy": "Never",
+            "initContainers": [{"name": "sidecar", "image": "busybox", "restartPolicy": "Always"}],
+            "containers": [{**APP, "sim": {"runSeconds": 2}}],
+        },
+    )
+    pod = simpods.wait("sidecar", lambda p: phase(p) == "Succeeded", kubelet_seconds=40)
+    side = container(pod, "sidecar", init=True)
+    assert side["state"]["terminated"]["startedAt"] <= _exited(pod, "app")["startedAt"]
