@@ -1,0 +1,89 @@
+"""Foundation smoke tests: the CRDs are served, kubectl prints SimPods like pods, and bad
+input is refused by the API server with a readable message and nothing created."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from simpod.api.group import ALL_KINDS, API_VERSION, GROUP, SIMPOD, VERSION
+from tests.e2e.conftest import Cluster
+
+
+def test_every_crd_is_established(cluster: Cluster) -> None:
+    ext = client.ApiextensionsV1Api(cluster.api)
+    for kind in ALL_KINDS:
+        crd = ext.read_custom_resource_definition(kind.crd_name)
+        established = {c.type: c.status for c in crd.status.conditions}["Established"]
+        assert established == "True", kind.kind
+
+
+def test_kubectl_get_simpods_prints_pod_columns(cluster: Cluster, namespace: str) -> None:
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": SIMPOD.kind,
+        "metadata": {"name": "columns"},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    }
+    client.CustomObjectsApi(cluster.api).create_namespaced_custom_object(
+        GROUP, VERSION, namespace, SIMPOD.plural, body
+    )
+    plain = cluster.kubectl("get", "simpods", "-n", namespace).stdout.splitlines()[0].split()
+    assert plain == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    wide = cluster.kubectl("get", "spod", "-n", namespace, "-o", "wide").stdout.splitlines()[0]
+    assert wide.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+
+
+def test_explain_prints_real_help(cluster: Cluster) -> None:
+    out = cluster.kubectl("explain", "simpod.spec.containers.livenessProbe").stdout
+    assert "periodSeconds" in out and "DESCRIPTION" in out
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        (
+            {
+                "initContainers": [{"name": "app", "image": "busybox"}],
+                "containers": [{"name": "app", "image": "busybox"}],
+            },
+            "unique",
+        ),
+        (
+            {"containers": [{"name": "app", "image": "b"}], "restartPolicy": "Sometimes"},
+            "Sometimes",
+        ),
+        (
+            {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "b",
+                        "livenessProbe": {"exec": {"command": ["true"]}, "successThreshold": 2},
+                    }
+                ]
+            },
+            "successThreshold",
+        ),
+    ],
+)
+def test_bad_simpod_is_rejected_with_422_and_nothing_created(
+    cluster: Cluster, namespace: str, spec: dict[str, object], fragment: str
+) -> None:
+    custom = client.CustomObjectsApi(cluster.api)
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": SIMPOD.kind,
+        "metadata": {"name": "bad"},
+        "spec": spec,
+    }
+    with pytest.raises(ApiException) as caught:
+        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural, body)
+    assert caught.value.status == 422
+    message = json.loads(caught.value.body)["message"]
+    assert fragment in message
+    listed = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural)
+    assert listed["items"] == []
