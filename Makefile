@@ -8,7 +8,7 @@ PYTEST := $(BIN)/pytest
 TIME_SCALE ?= 10
 NODES ?= 3
 
-.PHONY: setup run test test-unit e2e bench lint format crds e2e-kind clean
+.PHONY: setup run test test-unit e2e bench lint format crds e2e-kind clean node conformance
 
 $(BIN)/simpod: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: $(BIN)/simpod
 format: $(BIN)/simpod
 	$(BIN)/ruff check --fix operator tests bench
 	$(BIN)/ruff format operator tests bench
+
+node: setup ## the embedded control plane plus a real node (kubelet, containerd; root only)
+	$(SIMPOD) cluster up --with-node
+
+conformance: setup ## Pod-vs-SimPod differential tests on the real node (issue 8; scenarios to come)
+	@echo "conformance: tests/conformance/ does not exist yet; 'make node' starts the real node it needs"
 
 crds: $(BIN)/simpod ## regenerate crds/ from the Python model
 	$(BIN)/python -m simpod.api.crds crds

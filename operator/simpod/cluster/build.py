@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simpod.cluster.paths import Layout, repo_root
-from simpod.cluster.versions import KUBERNETES_VERSION
+from simpod.cluster.versions import CRICTL_VERSION, KUBERNETES_VERSION
 
 
 class BuildError(RuntimeError):
@@ -25,7 +25,7 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class GoTarget:
-    """One binary built by ``go build`` in one wrapper module."""
+    """One binary built by ``go build`` in one Go module under ``hack/``."""
 
     module_dir: str
     package: str
@@ -37,8 +37,12 @@ def _kubernetes_ldflags() -> str:
     """Stamp the release version, as the Kubernetes release build does (kubectl and
     kubelets compare it; an unstamped build reports v0.0.0-master)."""
     major, minor, _ = KUBERNETES_VERSION.lstrip("v").split(".")
-    stamps = {"gitVersion": KUBERNETES_VERSION, "gitMajor": major, "gitMinor": minor,
-              "gitTreeState": "clean"}
+    stamps = {
+        "gitVersion": KUBERNETES_VERSION,
+        "gitMajor": major,
+        "gitMinor": minor,
+        "gitTreeState": "clean",
+    }
     return " ".join(
         f"-X {pkg}.{key}={value}"
         for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
@@ -46,12 +50,27 @@ def _kubernetes_ldflags() -> str:
     )
 
 
+def _kubernetes(name: str) -> GoTarget:
+    return GoTarget(
+        "controlplane/kubernetes", f"k8s.io/kubernetes/cmd/{name}", name, _kubernetes_ldflags()
+    )
+
+
 TARGETS: tuple[GoTarget, ...] = (
-    GoTarget("etcd", "go.etcd.io/etcd/server/v3", "etcd"),
-    *(
-        GoTarget("kubernetes", f"k8s.io/kubernetes/cmd/{name}", name, _kubernetes_ldflags())
-        for name in ("kube-apiserver", "kube-controller-manager", "kubectl")
+    GoTarget("controlplane/etcd", "go.etcd.io/etcd/server/v3", "etcd"),
+    *map(_kubernetes, ("kube-apiserver", "kube-controller-manager", "kubectl")),
+)
+
+# Only ``cluster up --with-node`` needs these, so a plain ``up`` never waits for them.
+NODE_TARGETS: tuple[GoTarget, ...] = (
+    *map(_kubernetes, ("kubelet", "kube-scheduler")),
+    GoTarget(
+        "controlplane/cri-tools",
+        "sigs.k8s.io/cri-tools/cmd/crictl",
+        "crictl",
+        f"-X sigs.k8s.io/cri-tools/pkg/version.Version={CRICTL_VERSION}",
     ),
+    GoTarget("images/pause", "simpod.dev/hack/images/pause", "simpod-pause", "-s -w"),
 )
 
 NO_GO_HELP = """\
@@ -65,13 +84,18 @@ or point simpod at an existing cluster instead:
 """
 
 
-def missing_binaries(layout: Layout) -> list[str]:
-    return [t.binary for t in TARGETS if not layout.binary(t.binary).is_file()]
+def missing_binaries(layout: Layout, targets: tuple[GoTarget, ...] = TARGETS) -> list[str]:
+    return [t.binary for t in targets if not layout.binary(t.binary).is_file()]
 
 
-def ensure_binaries(layout: Layout, *, out: "_Progress | None" = None) -> float:
+def ensure_binaries(
+    layout: Layout,
+    *,
+    targets: tuple[GoTarget, ...] = TARGETS,
+    out: _Progress | None = None,
+) -> float:
     """Build whatever binary is missing; returns the seconds spent building (0 if cached)."""
-    if not missing_binaries(layout):
+    if not missing_binaries(layout, targets):
         return 0.0
     go = shutil.which("go")
     if go is None:
@@ -79,7 +103,7 @@ def ensure_binaries(layout: Layout, *, out: "_Progress | None" = None) -> float:
     progress = out or _Progress()
     started = time.monotonic()
     layout.bin_dir.mkdir(parents=True, exist_ok=True)
-    for target in TARGETS:
+    for target in targets:
         if not layout.binary(target.binary).is_file():
             _go_build(go, target, layout.binary(target.binary), progress)
     return time.monotonic() - started
@@ -106,15 +130,24 @@ class _Progress:
 
 
 def _go_build(go: str, target: GoTarget, output: Path, progress: _Progress) -> None:
-    module_dir = repo_root() / "hack" / "controlplane" / target.module_dir
+    module_dir = repo_root() / "hack" / target.module_dir
     if not (module_dir / "go.mod").is_file():
         raise BuildError(f"wrapper module not found at {module_dir}; run from a simpod checkout")
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
     env.setdefault("GOTOOLCHAIN", "local")
     sys.stderr.write(f"building {target.binary} from Go modules (first use only; takes minutes)\n")
     partial = output.with_name(output.name + ".partial")
-    cmd = [go, "build", "-v", "-trimpath", "-ldflags", target.ldflags, "-o", str(partial),
-           target.package]
+    cmd = [
+        go,
+        "build",
+        "-v",
+        "-trimpath",
+        "-ldflags",
+        target.ldflags,
+        "-o",
+        str(partial),
+        target.package,
+    ]
     proc = subprocess.Popen(
         cmd, cwd=module_dir, env=env, stderr=subprocess.PIPE, text=True, bufsize=1
     )

@@ -16,15 +16,21 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from simpod.cluster import processes
+from simpod.cluster import node, processes
 from simpod.cluster.build import ensure_binaries
 from simpod.cluster.install import apply_crds
 from simpod.cluster.kubeconfig import write_kubeconfig
 from simpod.cluster.paths import Layout
-from simpod.cluster.pki import ADMIN, CONTROLLER_MANAGER, Pki, ensure_pki
+from simpod.cluster.pki import (
+    ADMIN,
+    APISERVER_KUBELET_CLIENT,
+    CONTROLLER_MANAGER,
+    Pki,
+    ensure_pki,
+)
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
 READY_TIMEOUT = 90.0
@@ -50,10 +56,10 @@ class Ports:
 
         p = previous
         return cls(
-            etcd_client=keep_or_new(p and p.etcd_client),
-            etcd_peer=keep_or_new(p and p.etcd_peer),
-            apiserver=keep_or_new(p and p.apiserver),
-            controller_manager=keep_or_new(p and p.controller_manager),
+            etcd_client=keep_or_new(p.etcd_client if p else None),
+            etcd_peer=keep_or_new(p.etcd_peer if p else None),
+            apiserver=keep_or_new(p.apiserver if p else None),
+            controller_manager=keep_or_new(p.controller_manager if p else None),
         )
 
 
@@ -88,6 +94,7 @@ class UpResult:
     build_seconds: float
     start_seconds: float
     already_running: bool
+    node: node.NodeResult | None = None
 
 
 def _say(message: str) -> None:
@@ -102,8 +109,19 @@ def running(layout: Layout) -> dict[str, int | None]:
     }
 
 
-def up(layout: Layout, *, unsafe_no_fsync: bool = False) -> UpResult:
-    """Build if needed, start what is not running, wait for readiness, install CRDs."""
+def up(layout: Layout, *, unsafe_no_fsync: bool = False, with_node: bool = False) -> UpResult:
+    """Build if needed, start what is not running, wait for readiness, install CRDs;
+    ``with_node`` then adds a real kubelet, kube-scheduler and containerd (``node.py``)."""
+    if with_node:
+        node.preflight(layout)  # say what the machine lacks before starting anything
+    result = _up_control_plane(layout, unsafe_no_fsync=unsafe_no_fsync)
+    if not with_node:
+        return result
+    joined = node.up(layout, server=result.server, pki=Pki(layout.pki_dir))
+    return replace(result, node=joined)
+
+
+def _up_control_plane(layout: Layout, *, unsafe_no_fsync: bool) -> UpResult:
     build_seconds = ensure_binaries(layout)
     started = time.monotonic()
     pki = Pki(layout.pki_dir)
@@ -122,7 +140,9 @@ def up(layout: Layout, *, unsafe_no_fsync: bool = False) -> UpResult:
         if layout.pid_file(name).exists():
             _say(f"removing stale PID file {layout.pid_file(name)}")
             layout.pid_file(name).unlink()
-    state = State(ports=Ports.pick(previous and previous.ports), unsafe_no_fsync=unsafe_no_fsync)
+    state = State(
+        ports=Ports.pick(previous.ports if previous else None), unsafe_no_fsync=unsafe_no_fsync
+    )
     if previous and previous.ports != state.ports:
         _say("a recorded port is busy; picked new free ports")
     state.save(layout.state_file)
@@ -155,7 +175,7 @@ def stop_all(layout: Layout) -> list[str]:
 
 
 def down(layout: Layout, *, purge: bool = False) -> list[str]:
-    stopped = stop_all(layout)
+    stopped = node.down(layout) + stop_all(layout)
     if purge:
         shutil.rmtree(layout.cluster_dir, ignore_errors=True)
     return stopped
@@ -205,7 +225,14 @@ def _start_apiserver(layout: Layout, state: State, pki: Pki) -> None:
         "DefaultStorageClass,ResourceQuota,NodeRestriction,"
         "MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
         "--allow-privileged=true",
+        f"--kubelet-client-certificate={pki.client_cert(APISERVER_KUBELET_CLIENT.stem)}",
+        f"--kubelet-client-key={pki.client_key(APISERVER_KUBELET_CLIENT.stem)}",
+        # A real node (``--with-node``) is named but not in DNS; reach it by its address.
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
         f"--requestheader-client-ca-file={pki.ca_cert}",
+        # The request-header CA is the client CA, so only this (unissued) name may assert
+        # X-Remote-* identities; the API server refuses to start otherwise.
+        "--requestheader-allowed-names=simpod-front-proxy",
         "--requestheader-username-headers=X-Remote-User",
         "--requestheader-group-headers=X-Remote-Group",
         "--requestheader-extra-headers-prefix=X-Remote-Extra-",
@@ -257,22 +284,16 @@ def _wait(layout: Layout, name: str, ready: Callable[[], bool]) -> None:
         if processes.read_pid(layout.pid_file(name), binary=binary) is None:
             raise ControlPlaneError(f"{name} exited during start-up:\n{_tail(layout, name)}")
         time.sleep(0.2)
-    raise ControlPlaneError(
-        f"{name} not ready after {READY_TIMEOUT:.0f}s:\n{_tail(layout, name)}"
-    )
+    raise ControlPlaneError(f"{name} not ready after {READY_TIMEOUT:.0f}s:\n{_tail(layout, name)}")
 
 
-def _tail(layout: Layout, name: str, lines: int = 20) -> str:
-    try:
-        text = layout.log_file(name).read_text(errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) + f"\n(full log: {layout.log_file(name)})"
+def _tail(layout: Layout, name: str) -> str:
+    return processes.tail(layout.log_file(name))
 
 
 def _http_ok(url: str, *, context: ssl.SSLContext | None = None) -> bool:
     if context is None and url.startswith("https"):
-        context = ssl._create_unverified_context()  # noqa: S323 - loopback health probe
+        context = ssl._create_unverified_context()  # loopback health probe
     try:
         with urllib.request.urlopen(url, timeout=2, context=context) as resp:
             return bool(resp.status == 200)
@@ -284,4 +305,3 @@ def _apiserver_ready(state: State, pki: Pki) -> bool:
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     context.load_cert_chain(str(pki.client_cert(ADMIN.stem)), str(pki.client_key(ADMIN.stem)))
     return _http_ok(f"{state.server}/readyz", context=context)
-

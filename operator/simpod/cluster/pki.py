@@ -68,6 +68,10 @@ class ClientIdentity:
 
 ADMIN = ClientIdentity("admin", "simpod-admin", ("system:masters",))
 CONTROLLER_MANAGER = ClientIdentity("kube-controller-manager", "system:kube-controller-manager")
+# How the API server authenticates to kubelets (logs, exec, port-forward), as in kubeadm.
+APISERVER_KUBELET_CLIENT = ClientIdentity(
+    "apiserver-kubelet-client", "kube-apiserver-kubelet-client", ("system:masters",)
+)
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
@@ -96,7 +100,9 @@ def _name(common_name: str, groups: tuple[str, ...] = ()) -> x509.Name:
     return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
+) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
@@ -120,9 +126,15 @@ def ensure_pki(pki: Pki) -> None:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -132,7 +144,10 @@ def ensure_pki(pki: Pki) -> None:
         pki.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     if not pki.serving_cert.is_file():
         _issue(
-            pki, pki.serving_cert, pki.serving_key, _name("kube-apiserver"),
+            pki,
+            pki.serving_cert,
+            pki.serving_key,
+            _name("kube-apiserver"),
             usage=ExtendedKeyUsageOID.SERVER_AUTH,
             sans=[
                 x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
@@ -141,11 +156,14 @@ def ensure_pki(pki: Pki) -> None:
                 x509.DNSName("kubernetes.default.svc"),
             ],
         )
-    for ident in (ADMIN, CONTROLLER_MANAGER):
+    for ident in (ADMIN, CONTROLLER_MANAGER, APISERVER_KUBELET_CLIENT):
         if not pki.client_cert(ident.stem).is_file():
             _issue(
-                pki, pki.client_cert(ident.stem), pki.client_key(ident.stem),
-                _name(ident.user, ident.groups), usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+                pki,
+                pki.client_cert(ident.stem),
+                pki.client_key(ident.stem),
+                _name(ident.user, ident.groups),
+                usage=ExtendedKeyUsageOID.CLIENT_AUTH,
             )
     if not pki.sa_key.is_file():
         sa = _new_key()
@@ -160,8 +178,11 @@ def ensure_pki(pki: Pki) -> None:
 def issue_client_cert(pki: Pki, ident: ClientIdentity) -> None:
     """A client certificate for another component (e.g. a kubelet), signed by the CA."""
     _issue(
-        pki, pki.client_cert(ident.stem), pki.client_key(ident.stem),
-        _name(ident.user, ident.groups), usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        pki,
+        pki.client_cert(ident.stem),
+        pki.client_key(ident.stem),
+        _name(ident.user, ident.groups),
+        usage=ExtendedKeyUsageOID.CLIENT_AUTH,
     )
 
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -25,10 +26,18 @@ def read_pid(pid_file: Path, *, binary: Path) -> int | None:
         exe = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         return None
-    return pid if Path(exe.removesuffix(" (deleted)")) == binary else None
+    # /proc/PID/exe is the resolved path; $SIMPOD_HOME/bin may be a symlink to a shared build.
+    return pid if Path(exe.removesuffix(" (deleted)")) == binary.resolve() else None
 
 
-def start(binary: Path, args: list[str], *, pid_file: Path, log_file: Path) -> int:
+def start(
+    binary: Path,
+    args: list[str],
+    *,
+    pid_file: Path,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Start a daemon detached from this process (it outlives ``simpod cluster up``)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +48,7 @@ def start(binary: Path, args: list[str], *, pid_file: Path, log_file: Path) -> i
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
     pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
@@ -93,3 +103,12 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def tail(log_file: Path, lines: int = 20) -> str:
+    """The end of a daemon's log, for error messages when it fails to start."""
+    try:
+        text = log_file.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) + f"\n(full log: {log_file})"

@@ -14,7 +14,7 @@ def current_cluster_reachable() -> str | None:
         return None
     try:
         client.VersionApi(api_client).get_code(_request_timeout=3)
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception:
         return None
     finally:
         api_client.close()

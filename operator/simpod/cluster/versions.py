@@ -8,3 +8,5 @@ from __future__ import annotations
 
 KUBERNETES_VERSION = "v1.35.4"
 ETCD_VERSION = "v3.6.16"
+# crictl (only for cleaning up the real node's pods); v1.35 is not on the Go proxy.
+CRICTL_VERSION = "v1.34.0"
