@@ -13,11 +13,15 @@ from collections.abc import Sequence
 
 from simpod.cluster import controlplane
 from simpod.cluster.build import BuildError
+from simpod.cluster.containerd import ContainerdError
+from simpod.cluster.node import NodeError
 from simpod.cluster.paths import layout
 
 
 def _cluster_up(args: argparse.Namespace) -> int:
-    result = controlplane.up(layout(), unsafe_no_fsync=args.unsafe_no_fsync)
+    result = controlplane.up(
+        layout(), unsafe_no_fsync=args.unsafe_no_fsync, with_node=args.with_node
+    )
     if result.already_running:
         print(f"control plane already running at {result.server}", file=sys.stderr)
     else:
@@ -26,6 +30,15 @@ def _cluster_up(args: argparse.Namespace) -> int:
             f"control plane ready at {result.server} in {result.start_seconds:.1f}s{built}",
             file=sys.stderr,
         )
+    if result.node is not None:
+        joined = result.node
+        state = (
+            "already Ready" if joined.already_running else f"Ready in {joined.start_seconds:.1f}s"
+        )
+        built = (
+            f" (built node binaries in {joined.build_seconds:.0f}s)" if joined.build_seconds else ""
+        )
+        print(f"real node {joined.name} {state}{built}", file=sys.stderr)
     print(f"export KUBECONFIG={result.kubeconfig}", file=sys.stderr)
     return 0
 
@@ -57,6 +70,19 @@ def _run(args: argparse.Namespace) -> int:
     return run_operator(args)
 
 
+def _delete(args: argparse.Namespace) -> int:
+    from simpod.podcmd import delete_simpod  # noqa: PLC0415 - keeps the CLI start fast
+
+    grace = 0 if args.force and args.grace_period is None else args.grace_period
+    if not delete_simpod(
+        args.name, namespace=args.namespace, grace_period=grace, force=args.force, wait=args.wait
+    ):
+        print(f"simpod: simpod {args.namespace}/{args.name} not found", file=sys.stderr)
+        return 1
+    print(f'simpod.simpod.dev "{args.name}" deleted')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simpod", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,11 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run etcd without fsync: faster, loses data on power loss; tests and benchmarks only",
     )
+    up.add_argument(
+        "--with-node",
+        action="store_true",
+        help="also run a real node (kubelet, kube-scheduler, containerd; root only) for real Pods",
+    )
     up.set_defaults(func=_cluster_up)
     csub.add_parser("kubeconfig", help="print its kubeconfig path").set_defaults(
         func=_cluster_kubeconfig
     )
-    down = csub.add_parser("down", help="stop it")
+    down = csub.add_parser("down", help="stop it (and clean up the real node's pods, if any)")
     down.add_argument("--purge", action="store_true", help="also delete its data")
     down.set_defaults(func=_cluster_down)
 
@@ -87,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the current kubeconfig's cluster if reachable, else start the embedded one",
     )
     run.set_defaults(func=_run)
+
+    delete = sub.add_parser("delete", help="delete a SimPod (grace override, force)")
+    delete.add_argument("name")
+    delete.add_argument("-n", "--namespace", default="default")
+    delete.add_argument(
+        "--grace-period", type=int, help="seconds of grace for this deletion (may only shorten)"
+    )
+    delete.add_argument(
+        "--force", action="store_true", help="remove the object at once; the node still kills"
+    )
+    delete.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True)
+    delete.set_defaults(func=_delete)
+
+    from simpod.nodecmd import add_node_parser  # noqa: PLC0415
+
+    add_node_parser(sub)
     return parser
 
 
@@ -94,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except (BuildError, controlplane.ControlPlaneError) as exc:
+    except (BuildError, controlplane.ControlPlaneError, NodeError, ContainerdError) as exc:
         print(f"simpod: {exc}", file=sys.stderr)
         return 1
     return code

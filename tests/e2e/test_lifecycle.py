@@ -4,6 +4,11 @@ test/e2e_node/container_lifecycle_test.go): same scenario, same expected values.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 
 from tests.e2e.simpods import SimPods, condition, container, display, phase
@@ -100,6 +105,7 @@ def test_failing_init_container_fails_restart_never_pod(simpods: SimPods) -> Non
 )
 def test_restart_policy_expected_status(
     simpods: SimPods,
+    *,
     policy: str,
     expected_phase: str,
     state: str,
@@ -293,3 +299,48 @@ def test_native_sidecar_does_not_block_completion(simpods: SimPods) -> None:
     pod = simpods.wait("sidecar", lambda p: phase(p) == "Succeeded", kubelet_seconds=40)
     side = container(pod, "sidecar", init=True)
     assert side["state"]["terminated"]["startedAt"] <= _exited(pod, "app")["startedAt"]
+
+
+def _simpod_cli(simpods: SimPods, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KUBECONFIG=str(simpods.cluster.kubeconfig))
+    return subprocess.run(
+        [sys.executable, "-m", "simpod", *args, "-n", simpods.namespace],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+# pods.go "should be submitted and removed" with a grace override: `kubectl delete
+# --grace-period=5` on a process that ignores TERM ends in KILL (137) after those 5 s,
+# not after the spec's 300 s
+def test_grace_period_override_shortens_termination(simpods: SimPods) -> None:
+    simpods.create(
+        "override",
+        {
+            "terminationGracePeriodSeconds": 300,
+            "containers": [{**APP, "sim": {"onTerm": {"ignore": True}}}],
+        },
+    )
+    simpods.wait("override", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    started = time.monotonic()
+    _simpod_cli(simpods, "delete", "override", "--grace-period=5")
+    elapsed_kubelet = (time.monotonic() - started) * simpods.operator.time_scale
+    assert elapsed_kubelet < 100, "the 300 s spec grace was used instead of the override"
+
+
+# Force deletion: the object goes at once (no finalizer wait), whatever the grace
+def test_force_delete_removes_the_object_at_once(simpods: SimPods) -> None:
+    simpods.create(
+        "forced",
+        {
+            "terminationGracePeriodSeconds": 3000,
+            "containers": [{**APP, "sim": {"onTerm": {"ignore": True}}}],
+        },
+    )
+    simpods.wait("forced", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    result = _simpod_cli(simpods, "delete", "forced", "--force")
+    assert '"forced" deleted' in result.stdout
+    assert simpods.get("forced") is None

@@ -21,7 +21,7 @@ from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from simpod.agent.events import post_event
+from simpod.agent.events import PodEvents
 from simpod.agent.ipam import AddressPool
 from simpod.agent.mergepatch import apply, diff
 from simpod.api.group import SIMPOD
@@ -75,6 +75,7 @@ class PodWorker:
         self.written: dict[str, Any] = dict(body.get("status") or {})
         self.written_rv = _rv(body)
         self.spec_error = ""
+        self.events = PodEvents(api, node=node.name)
 
     @property
     def name(self) -> str:
@@ -210,7 +211,7 @@ class PodWorker:
 
     async def _post(self, event: Event) -> None:
         try:
-            await post_event(self.api, self.body, event, node=self.node.name)
+            await self.events.post(self.body, event)
         except ApiException as exc:
             self.logger.warning("event %s on %s not recorded: %s", event.reason, self.name, exc)
 

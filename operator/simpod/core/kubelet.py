@@ -582,6 +582,8 @@ class _Sync:
         """Advance initialisation; True once the pod is initialised (now or before). After
         that only sidecars are looked after: they restart without holding anything up."""
         initialized_before = any(self.runtime.get(c.name) for c in self.spec.containers)
+        if initialized_before and self.apps_done():
+            return True  # sidecars are only stopped now, never restarted
         for c in self.spec.init_containers:
             if initialized_before and not c.is_sidecar:
                 continue
@@ -639,6 +641,11 @@ class _Sync:
                 self.restart(c, inst)
                 done = False
         return done
+
+    def apps_done(self) -> bool:
+        """Every app container ran and exited for good (the kubelet then stops sidecars)."""
+        instances = [self.runtime.get(c.name) for c in self.spec.containers]
+        return all(i is not None and not i.live and not self.should_restart(i) for i in instances)
 
     def should_restart(self, inst: Instance) -> bool:
         policy = self.spec.restart_policy

@@ -205,7 +205,9 @@ def _parse_state(raw: object, where: str, scale: float) -> ContainerState | None
     src = _mapping(raw, where)
     if "running" in src:
         running = _mapping(src["running"], f"{where}.running")
-        return Running(started_at=_time(running.get("startedAt"), f"{where}.running.startedAt", scale))
+        return Running(
+            started_at=_time(running.get("startedAt"), f"{where}.running.startedAt", scale)
+        )
     if "terminated" in src:
         return _parse_terminated(src["terminated"], f"{where}.terminated", scale)
     if "waiting" in src:

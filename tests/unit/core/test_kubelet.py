@@ -189,6 +189,16 @@ def test_sidecar_restarts_whenever_it_exits() -> None:
     assert node.condition("Initialized")[0] == "True"
 
 
+def test_sidecar_is_not_restarted_once_the_app_containers_are_done() -> None:
+    node = Node(pod([app()], init=[sidecar("s")], restartPolicy="Never"))
+    node.settle()
+    node.exit("app", 0)
+    node.settle()
+    assert node.instances["s"].attempt == 0
+    assert node.status.init_container_statuses[0].restart_count == 0
+    assert node.status.phase is P.SUCCEEDED
+
+
 def test_sidecars_stop_after_app_containers_in_reverse_order() -> None:
     node = Node(pod([app("a"), app("b")], init=[sidecar("s1"), sidecar("s2")]), kill_exits=False)
     node.settle()
