@@ -6,12 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import api, controlplane
+from bench import admission, api, controlplane, schedule
 from bench.results import LATEST, TABLE, merge, render
 
 SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
     "controlplane": controlplane.run,
     "api": api.run,
+    "schedule": schedule.run,
+    "admission": admission.run,
 }
 
 

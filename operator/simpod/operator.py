@@ -23,6 +23,10 @@ SETTINGS = Settings.from_env()
 ROLE_MODULES: dict[Role, tuple[str, ...]] = {
     Role.AGENT: ("simpod.agent.handlers",),
     Role.SCHEDULER: ("simpod.controllers.scheduler",),
+    Role.NODES: ("simpod.controllers.nodelifecycle",),
+    Role.PODGC: ("simpod.controllers.podgc",),
+    Role.ENDPOINTS: ("simpod.controllers.endpoints",),
+    Role.WEBHOOK: ("simpod.admission.webhooks",),
 }
 
 

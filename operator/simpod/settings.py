@@ -19,6 +19,7 @@ class Role(enum.Enum):
     NODES = "nodes"
     PODGC = "podgc"
     ENDPOINTS = "endpoints"
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class Settings:
     time_scale: float = 1.0
     enable_process_runtime: bool = False
     allow_privileged: bool = False
+    # Admission webhook server: 0 picks a free port; a Service "namespace/name" in front of
+    # the operator (a real cluster) instead of https://127.0.0.1:<port> (embedded one).
+    webhook_port: int = 0
+    webhook_service: str = ""
+    # Cluster-side controllers (kube-controller-manager's flags, same defaults); scaled by
+    # time_scale like every other wait.
+    node_monitor_grace_period: float = 40.0
+    default_toleration_seconds: int = 300
+    terminated_pod_gc_threshold: int = 12500
     roles: frozenset[Role] = frozenset({Role.ALL})
 
     def runs(self, role: Role) -> bool:
@@ -41,6 +51,11 @@ class Settings:
             time_scale=float(e.get("SIMPOD_TIME_SCALE", "1")),
             enable_process_runtime=e.get("SIMPOD_ENABLE_PROCESS_RUNTIME", "") == "1",
             allow_privileged=e.get("SIMPOD_ALLOW_PRIVILEGED", "") == "1",
+            webhook_port=int(e.get("SIMPOD_WEBHOOK_PORT", "0")),
+            webhook_service=e.get("SIMPOD_WEBHOOK_SERVICE", ""),
+            node_monitor_grace_period=float(e.get("SIMPOD_NODE_MONITOR_GRACE_PERIOD", "40")),
+            default_toleration_seconds=int(e.get("SIMPOD_DEFAULT_TOLERATION_SECONDS", "300")),
+            terminated_pod_gc_threshold=int(e.get("SIMPOD_TERMINATED_POD_GC_THRESHOLD", "12500")),
             roles=frozenset(Role(r) for r in roles.split(",") if r),
         )
 
@@ -50,6 +65,11 @@ class Settings:
             "SIMPOD_TIME_SCALE": repr(self.time_scale),
             "SIMPOD_ENABLE_PROCESS_RUNTIME": "1" if self.enable_process_runtime else "",
             "SIMPOD_ALLOW_PRIVILEGED": "1" if self.allow_privileged else "",
+            "SIMPOD_WEBHOOK_PORT": str(self.webhook_port),
+            "SIMPOD_WEBHOOK_SERVICE": self.webhook_service,
+            "SIMPOD_NODE_MONITOR_GRACE_PERIOD": repr(self.node_monitor_grace_period),
+            "SIMPOD_DEFAULT_TOLERATION_SECONDS": str(self.default_toleration_seconds),
+            "SIMPOD_TERMINATED_POD_GC_THRESHOLD": str(self.terminated_pod_gc_threshold),
             "SIMPOD_ROLES": ",".join(sorted(r.value for r in self.roles)),
         }
 
@@ -79,6 +99,38 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-privileged", action="store_true", help="admit securityContext.privileged pods"
     )
     parser.add_argument(
+        "--webhook-port", type=int, default=0, help="admission webhook port (default: a free one)"
+    )
+    parser.add_argument(
+        "--webhook-service",
+        default="",
+        metavar="NAMESPACE/NAME",
+        help="the Service the API server calls the admission webhooks through (in a cluster; "
+        "default: https://127.0.0.1:PORT, for a control plane on this machine)",
+    )
+    parser.add_argument(
+        "--node-monitor-grace-period",
+        type=_positive,
+        default=40.0,
+        metavar="SECONDS",
+        help="a SimNode without a heartbeat for this long turns Ready Unknown",
+    )
+    parser.add_argument(
+        "--default-toleration-seconds",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="how long pods without their own toleration stay on a not-ready or unreachable "
+        "node before eviction",
+    )
+    parser.add_argument(
+        "--terminated-pod-gc-threshold",
+        type=int,
+        default=12500,
+        metavar="N",
+        help="pod GC deletes the oldest terminated SimPods beyond this many",
+    )
+    parser.add_argument(
         "--role",
         action="append",
         choices=[r.value for r in Role],
@@ -92,5 +144,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         time_scale=args.time_scale,
         enable_process_runtime=args.enable_process_runtime,
         allow_privileged=args.allow_privileged,
+        webhook_port=args.webhook_port,
+        webhook_service=args.webhook_service,
+        node_monitor_grace_period=args.node_monitor_grace_period,
+        default_toleration_seconds=args.default_toleration_seconds,
+        terminated_pod_gc_threshold=args.terminated_pod_gc_threshold,
         roles=frozenset(Role(r) for r in (args.role or ["all"])),
     )

@@ -1,0 +1,211 @@
+"""Scenario ``admission``: webhook latency p99 over 1,000 SimPod creations.
+
+On a private control plane (its own ``$SIMPOD_HOME``, as the ``controlplane`` scenario):
+the shared one's webhook configurations belong to whichever operator runs there, and its
+other traffic would go through the webhooks being measured. The operator runs with only
+its webhook role (a ``simpod run --role webhook`` subprocess), and every creation goes
+through both webhooks with one matching SimPodPreset to merge, the common path.
+
+Latency is what the API server measures for each webhook call (TLS, network, Kopf and
+our handler): the delta of its ``apiserver_admission_webhook_admission_duration_seconds``
+histogram over the run, p99 interpolated within a bucket as Prometheus'
+``histogram_quantile`` does (the buckets are 5, 25, 100 ms, ...). Creations go
+``CONCURRENCY`` at a time: a steady stream rather than the ``api`` scenario's saturating
+32, whose figure would be queueing in a one-threaded webhook server, not its latency.
+Latency also depends on what else the machine runs, so the operator's own CPU time per
+creation (both webhooks) is reported too: the part this code controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio import client, config
+
+from simpod.admission.presets import applied_annotation
+from simpod.admission.server import MUTATE_ID, VALIDATE_ID
+from simpod.api.group import API_VERSION, GROUP, SIMPOD, SIMPODPRESET, VERSION
+from simpod.cluster import controlplane
+from simpod.cluster.build import ensure_binaries
+from simpod.cluster.paths import Layout, layout
+
+COUNT = 1000
+CONCURRENCY = 4
+READY_TIMEOUT = 60.0
+METRIC = "apiserver_admission_webhook_admission_duration_seconds_bucket"
+_SAMPLE = re.compile(r"^(?P<metric>\w+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+Histogram = Counter[float]  # upper bound (seconds) -> cumulative count
+
+
+def run() -> dict[str, float]:
+    real = layout()
+    ensure_binaries(real)
+    with tempfile.TemporaryDirectory(prefix="simpod-bench-admission-") as tmp:
+        os.symlink(real.home / "bin", Path(tmp) / "bin")
+        private = Layout(Path(tmp))
+        try:
+            result = controlplane.up(private, unsafe_no_fsync=True)
+            return asyncio.run(_measure(str(result.kubeconfig)))
+        finally:
+            controlplane.down(private)
+
+
+async def _measure(kubeconfig: str) -> dict[str, float]:
+    api_client = await config.new_client_from_config(config_file=kubeconfig)
+    api_client.rest_client.pool_manager.connector._limit = CONCURRENCY
+    core = client.CoreV1Api(api_client)
+    custom = client.CustomObjectsApi(api_client)
+    namespace = f"bench-admission-{uuid.uuid4().hex[:6]}"
+    await core.create_namespace({"metadata": {"name": namespace}})
+    operator = subprocess.Popen(
+        [sys.executable, "-m", "simpod", "run", "--role", "webhook"],
+        env=dict(os.environ, KUBECONFIG=kubeconfig),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await custom.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, SIMPODPRESET.plural, _preset()
+        )
+        await _wait_until_admitting(custom, namespace, operator)
+        before = await _histograms(api_client)
+        cpu_before = _cpu_seconds(operator.pid)
+        started = time.monotonic()
+        await _bounded(COUNT, lambda i: _create(custom, namespace, f"p-{i}"))
+        creates_per_second = COUNT / (time.monotonic() - started)
+        cpu_ms = 1000 * (_cpu_seconds(operator.pid) - cpu_before) / COUNT
+        after = await _histograms(api_client)
+    finally:
+        operator.terminate()
+        operator.wait(timeout=30)
+        await core.delete_namespace(namespace)
+        await api_client.close()
+    mutating = _delta(after, before, MUTATE_ID)
+    validating = _delta(after, before, VALIDATE_ID)
+    assert _count(mutating) >= COUNT and _count(validating) >= COUNT, "webhooks were skipped"
+    return {
+        "webhook_p99_ms": 1000 * _quantile(0.99, mutating + validating),
+        "mutating_p99_ms": 1000 * _quantile(0.99, mutating),
+        "validating_p99_ms": 1000 * _quantile(0.99, validating),
+        "creates_per_second": creates_per_second,
+        "operator_cpu_ms_per_creation": cpu_ms,
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _preset() -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": SIMPODPRESET.kind,
+        "metadata": {"name": "bench"},
+        "spec": {
+            "env": [{"name": "BENCH", "value": "1"}],
+            "volumes": [{"name": "cache", "emptyDir": {}}],
+            "volumeMounts": [{"name": "cache", "mountPath": "/cache"}],
+        },
+    }
+
+
+async def _create(custom: Any, namespace: str, name: str, *, dry_run: bool = False) -> Any:
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": SIMPOD.kind,
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    }
+    kwargs = {"dry_run": "All"} if dry_run else {}
+    return await custom.create_namespaced_custom_object(
+        GROUP, VERSION, namespace, SIMPOD.plural, body, **kwargs
+    )
+
+
+async def _wait_until_admitting(
+    custom: Any, namespace: str, operator: subprocess.Popen[bytes]
+) -> None:
+    """Until a dry-run creation comes back with the preset merged by the webhook."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if operator.poll() is not None:
+            raise RuntimeError(f"the operator exited with {operator.returncode}")
+        pod = await _create(custom, namespace, "probe", dry_run=True)
+        if applied_annotation("bench") in (pod["metadata"].get("annotations") or {}):
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the admission webhooks did not answer within {READY_TIMEOUT}s")
+
+
+async def _bounded(count: int, op: Callable[[int], Awaitable[Any]]) -> None:
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(i: int) -> None:
+        async with sem:
+            await op(i)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def _histograms(api_client: client.ApiClient) -> dict[str, Histogram]:
+    """Cumulative bucket counts of our webhooks, by webhook name (all label sets summed)."""
+    text = await api_client.call_api(
+        "/metrics",
+        "GET",
+        auth_settings=["BearerToken"],
+        response_types_map={200: "str"},
+        _return_http_data_only=True,
+    )
+    histograms: dict[str, Histogram] = {}
+    for line in str(text).splitlines():
+        match = _SAMPLE.match(line)
+        if match is None or match["metric"] != METRIC:
+            continue
+        labels = dict(_LABEL.findall(match["labels"]))
+        bound = math.inf if labels["le"] == "+Inf" else float(labels["le"])
+        histograms.setdefault(labels["name"], Counter())[bound] += int(float(match["value"]))
+    return histograms
+
+
+def _delta(after: dict[str, Histogram], before: dict[str, Histogram], handler: str) -> Histogram:
+    name = next((n for n in after if n.startswith(f"{handler}.")), "")
+    delta = Counter(after.get(name, Counter()))
+    delta.subtract(before.get(name, Counter()))
+    return delta
+
+
+def _count(histogram: Histogram) -> int:
+    return histogram[math.inf]
+
+
+def _quantile(q: float, histogram: Histogram) -> float:
+    """Prometheus' histogram_quantile: linear within the bucket holding the rank."""
+    total = _count(histogram)
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0
+    for bound in sorted(histogram):
+        count = histogram[bound]
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
+        lower_bound, lower_count = bound, count
+    return lower_bound
