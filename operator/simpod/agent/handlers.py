@@ -25,6 +25,7 @@ from simpod.agent.worker import NodeInfo
 from simpod.api.group import GROUP, SIMPOD, VERSION
 from simpod.core.kubelet import KubeletSettings
 from simpod.memo import memo_api, memo_settings
+from simpod.settings import Role
 
 
 def _workers(memo: Any) -> Workers | None:
@@ -32,23 +33,41 @@ def _workers(memo: Any) -> Workers | None:
     return workers if isinstance(workers, Workers) else None
 
 
+def _node_field_selector(nodes: list[str]) -> str:
+    """Server-side filtering of the SimPod watch: only this agent's pods reach it.
+
+    A field selector cannot say "one of these names", so several nodes share the selector
+    of every bound pod and the rest is filtered here, as the kubelet's single-node
+    ``spec.nodeName=`` watch cannot be copied exactly.
+    """
+    return f"spec.nodeName={nodes[0]}" if len(nodes) == 1 else "spec.nodeName!="
+
+
 @kopf.on.startup()
-async def start_agent(memo: kopf.Memo, logger: Any, **_: Any) -> None:
-    settings = memo_settings(memo)
+async def start_agent(
+    memo: kopf.Memo, settings: kopf.OperatorSettings, logger: Any, **_: Any
+) -> None:
     api = memo_api(memo)
+    config = memo_settings(memo)
     nodes: dict[str, NodeInfo] = {}
-    for index in range(1, settings.nodes + 1):
+    for index in range(1, config.nodes + 1):
         name = await register(api, index, shape=NodeShape())
         host_ip, pod_cidr = node_addresses(index)
         nodes[name] = NodeInfo(name=name, host_ip=host_ip, pool=AddressPool(pod_cidr))
     memo["workers"] = Workers(
-        api=api, nodes=nodes, time_scale=settings.time_scale, kubelet=KubeletSettings()
+        api=api, nodes=nodes, time_scale=config.time_scale, kubelet=KubeletSettings()
     )
     if nodes:
         memo["heartbeats"] = asyncio.create_task(
-            heartbeat_forever(api, list(nodes), period=HEARTBEAT_SECONDS / settings.time_scale)
+            heartbeat_forever(api, list(nodes), period=HEARTBEAT_SECONDS / config.time_scale)
         )
         logger.info("serving SimNodes %s", ", ".join(nodes))
+    if nodes and config.roles == frozenset({Role.AGENT}):
+        # Alone in its process (`simpod run --role agent`), the agent may narrow the watch;
+        # with the scheduler in the same process, unbound pods must stay visible.
+        selector = _node_field_selector(list(nodes))
+        settings.watching.field_selectors[GROUP, SIMPOD.plural] = selector
+        logger.info("watching SimPods with field selector %s", selector)
 
 
 @kopf.on.event(GROUP, VERSION, SIMPOD.plural)
