@@ -9,11 +9,14 @@ through both webhooks with one matching SimPodPreset to merge, the common path.
 Latency is what the API server measures for each webhook call (TLS, network, Kopf and
 our handler): the delta of its ``apiserver_admission_webhook_admission_duration_seconds``
 histogram over the run, p99 interpolated within a bucket as Prometheus'
-``histogram_quantile`` does (the buckets are 5, 25, 100 ms, ...). Creations go
-``CONCURRENCY`` at a time: a steady stream rather than the ``api`` scenario's saturating
-32, whose figure would be queueing in a one-threaded webhook server, not its latency.
-Latency also depends on what else the machine runs, so the operator's own CPU time per
-creation (both webhooks) is reported too: the part this code controls.
+``histogram_quantile`` does (the buckets are 5, 25, 100 ms, ...).
+
+Two passes of ``COUNT`` creations: one at a time (``webhook_p99_ms``: a call's latency),
+then ``LOADED`` at a time (``loaded_webhook_p99_ms``: with the API server, etcd and the
+webhook server sharing the machine's cores); not the ``api`` scenario's saturating 32,
+whose figure would be queueing in a one-threaded webhook server. Latency also depends on
+what else the machine runs, so the operator's own CPU time per creation (both webhooks)
+is reported too: the part this code controls.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from simpod.cluster.build import ensure_binaries
 from simpod.cluster.paths import Layout, layout
 
 COUNT = 1000
-CONCURRENCY = 4
+LOADED = 4
 READY_TIMEOUT = 60.0
 METRIC = "apiserver_admission_webhook_admission_duration_seconds_bucket"
 _SAMPLE = re.compile(r"^(?P<metric>\w+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
@@ -66,7 +69,7 @@ def run() -> dict[str, float]:
 
 async def _measure(kubeconfig: str) -> dict[str, float]:
     api_client = await config.new_client_from_config(config_file=kubeconfig)
-    api_client.rest_client.pool_manager.connector._limit = CONCURRENCY
+    api_client.rest_client.pool_manager.connector._limit = LOADED
     core = client.CoreV1Api(api_client)
     custom = client.CustomObjectsApi(api_client)
     namespace = f"bench-admission-{uuid.uuid4().hex[:6]}"
@@ -82,18 +85,29 @@ async def _measure(kubeconfig: str) -> dict[str, float]:
             GROUP, VERSION, namespace, SIMPODPRESET.plural, _preset()
         )
         await _wait_until_admitting(custom, namespace, operator)
-        before = await _histograms(api_client)
-        cpu_before = _cpu_seconds(operator.pid)
-        started = time.monotonic()
-        await _bounded(COUNT, lambda i: _create(custom, namespace, f"p-{i}"))
-        creates_per_second = COUNT / (time.monotonic() - started)
-        cpu_ms = 1000 * (_cpu_seconds(operator.pid) - cpu_before) / COUNT
-        after = await _histograms(api_client)
+        single = await _pass(api_client, custom, namespace, operator.pid, concurrency=1)
+        loaded = await _pass(api_client, custom, namespace, operator.pid, concurrency=LOADED)
     finally:
         operator.terminate()
         operator.wait(timeout=30)
         await core.delete_namespace(namespace)
         await api_client.close()
+    return single | {f"loaded_{name}": value for name, value in loaded.items()}
+
+
+async def _pass(
+    api_client: client.ApiClient, custom: Any, namespace: str, pid: int, *, concurrency: int
+) -> dict[str, float]:
+    prefix = f"c{concurrency}-"
+    before = await _histograms(api_client)
+    cpu_before = _cpu_seconds(pid)
+    started = time.monotonic()
+    await _bounded(
+        COUNT, lambda i: _create(custom, namespace, f"{prefix}{i}"), concurrency=concurrency
+    )
+    creates_per_second = COUNT / (time.monotonic() - started)
+    cpu_ms = 1000 * (_cpu_seconds(pid) - cpu_before) / COUNT
+    after = await _histograms(api_client)
     mutating = _delta(after, before, MUTATE_ID)
     validating = _delta(after, before, VALIDATE_ID)
     assert _count(mutating) >= COUNT and _count(validating) >= COUNT, "webhooks were skipped"
@@ -153,8 +167,8 @@ async def _wait_until_admitting(
     raise TimeoutError(f"the admission webhooks did not answer within {READY_TIMEOUT}s")
 
 
-async def _bounded(count: int, op: Callable[[int], Awaitable[Any]]) -> None:
-    sem = asyncio.Semaphore(CONCURRENCY)
+async def _bounded(count: int, op: Callable[[int], Awaitable[Any]], *, concurrency: int) -> None:
+    sem = asyncio.Semaphore(concurrency)
 
     async def one(i: int) -> None:
         async with sem:

@@ -15,6 +15,7 @@ from typing import Any
 
 from kubernetes_asyncio import client, config
 
+from bench.common import bounded
 from simpod.api.group import GROUP, SIMPOD, VERSION
 from simpod.cluster import controlplane
 from simpod.cluster.paths import layout
@@ -28,15 +29,9 @@ def run() -> dict[str, float]:
     return asyncio.run(_measure(str(result.kubeconfig)))
 
 
-async def _bounded(count: int, op: Callable[[int], Awaitable[Any]]) -> float:
-    sem = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(i: int) -> None:
-        async with sem:
-            await op(i)
-
+async def _rate(count: int, op: Callable[[int], Awaitable[Any]]) -> float:
     started = time.monotonic()
-    await asyncio.gather(*(one(i) for i in range(count)))
+    await bounded(range(count), op, limit=CONCURRENCY)
     return count / (time.monotonic() - started)
 
 
@@ -71,8 +66,8 @@ async def _measure(kubeconfig: str) -> dict[str, float]:
                 _content_type="application/merge-patch+json",
             )
 
-        creates = await _bounded(COUNT, create)
-        patches = await _bounded(COUNT, patch)
+        creates = await _rate(COUNT, create)
+        patches = await _rate(COUNT, patch)
         started = time.monotonic()
         listed = await custom.list_namespaced_custom_object(
             GROUP, VERSION, namespace, SIMPOD.plural

@@ -31,7 +31,8 @@ from simpod.core.kubelet import Event, EventType, KubeletSettings, PodBook, PodD
 from simpod.core.model import Condition, Pod, PodStatus
 from simpod.core.serialize import SpecError, parse_pod, parse_status
 from simpod.kube import Api
-from simpod.runtimes.simulated.runtime import SimulatedPodRuntime
+from simpod.runtimes.base import PodRuntime
+from simpod.runtimes.select import RuntimeContext, RuntimeUnavailable, create_runtime
 
 FINALIZER = "simpod.dev/finalizer"
 KUBELET_CONDITIONS = frozenset(
@@ -110,8 +111,16 @@ class PodWorker:
         pod_ip = previous.pod_ip or self.node.pool.allocate()
         self.node.pool.claim(pod_ip)
         previous = replace(previous, pod_ip=pod_ip, host_ip=self.node.host_ip)
-        seed = int(((self.body.get("spec") or {}).get("sim") or {}).get("seed") or 0)
-        runtime = SimulatedPodRuntime(seed=seed, pod_ip=pod_ip, restore=sim.get("runtime"))
+        context = RuntimeContext(
+            pod_ip=pod_ip, restore=sim.get("runtime") or {}, notify=self.poke.set
+        )
+        try:
+            runtime = await create_runtime(self.body, context)
+        except RuntimeUnavailable as exc:
+            self.node.pool.release(pod_ip)
+            await self._post(Event("FailedCreatePodSandBox", str(exc), EventType.WARNING))
+            await self._stay_pending()
+            return
         try:
             await self._ensure_finalizer()
             while not self.gone:
@@ -134,6 +143,15 @@ class PodWorker:
         finally:
             await runtime.release()
             self.node.pool.release(pod_ip)
+
+    async def _stay_pending(self) -> None:
+        """No sandbox can be made: the pod stays Pending (as with a missing RuntimeClass)
+        until it is deleted, which then has nothing to stop."""
+        while not self.gone and not self.body["metadata"].get("deletionTimestamp"):
+            self.poke.clear()
+            await self.poke.wait()
+        if not self.gone:
+            await self._remove_finalizer()
 
     async def _parse(self) -> Pod | None:
         try:
@@ -160,7 +178,7 @@ class PodWorker:
         pod: Pod,
         previous: PodStatus,
         book: PodBook,
-        runtime: SimulatedPodRuntime,
+        runtime: PodRuntime,
         now: float,
     ) -> tuple[PodDecision, list[Event]]:
         """Sync repeatedly at one instant until no action is left: one write per instant."""
@@ -184,7 +202,7 @@ class PodWorker:
         return decision, events
 
     async def _write(
-        self, pod: Pod, decision: PodDecision, runtime: SimulatedPodRuntime, now: float
+        self, pod: Pod, decision: PodDecision, runtime: PodRuntime, now: float
     ) -> None:
         status = decision.status_dict(scale=self.scale)
         status["sim"] = {**status["sim"], "runtime": dict(runtime.state())}
