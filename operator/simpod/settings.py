@@ -25,6 +25,7 @@ class Role(enum.Enum):
 @dataclass(frozen=True)
 class Settings:
     nodes: int = 0
+    first_node: int = 1
     time_scale: float = 1.0
     enable_process_runtime: bool = False
     allow_privileged: bool = False
@@ -48,6 +49,7 @@ class Settings:
         roles = e.get("SIMPOD_ROLES", "all")
         return cls(
             nodes=int(e.get("SIMPOD_NODES", "0")),
+            first_node=int(e.get("SIMPOD_FIRST_NODE", "1")),
             time_scale=float(e.get("SIMPOD_TIME_SCALE", "1")),
             enable_process_runtime=e.get("SIMPOD_ENABLE_PROCESS_RUNTIME", "") == "1",
             allow_privileged=e.get("SIMPOD_ALLOW_PRIVILEGED", "") == "1",
@@ -62,6 +64,7 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         return {
             "SIMPOD_NODES": str(self.nodes),
+            "SIMPOD_FIRST_NODE": str(self.first_node),
             "SIMPOD_TIME_SCALE": repr(self.time_scale),
             "SIMPOD_ENABLE_PROCESS_RUNTIME": "1" if self.enable_process_runtime else "",
             "SIMPOD_ALLOW_PRIVILEGED": "1" if self.allow_privileged else "",
@@ -83,6 +86,12 @@ def _positive(value: str) -> float:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=int, default=0, help="simulated SimNodes to register")
+    parser.add_argument(
+        "--first-node",
+        type=int,
+        default=1,
+        help="number of the first SimNode (sim-node-K...), so that several agents share a cluster",
+    )
     parser.add_argument(
         "--time-scale",
         type=_positive,
@@ -141,6 +150,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         nodes=args.nodes,
+        first_node=args.first_node,
         time_scale=args.time_scale,
         enable_process_runtime=args.enable_process_runtime,
         allow_privileged=args.allow_privileged,

@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
-from simpod.api.group import GROUP, SIMNODE, VERSION
 from simpod.cluster import controlplane
 from simpod.cluster.install import apply_crds
 from simpod.cluster.paths import layout
@@ -86,57 +84,63 @@ def namespace(cluster: Cluster) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Operator:
-    """The operator under test, a ``simpod run`` subprocess; ``log`` holds its output."""
+    """An operator under test, a ``simpod run`` subprocess; ``log`` holds its output."""
 
     time_scale: float
     log: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop it cleanly (TERM, as at a rollout) or crash it (``kill``: SIGKILL)."""
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+READY_LINE = "serving SimNodes"
+
+
+def start_operator(
+    cluster: Cluster,
+    log: Path,
+    *args: str,
+    nodes: int = NODES,
+    time_scale: float = TIME_SCALE,
+) -> Operator:
+    """``simpod run --nodes N --time-scale X ARGS``, returned once its agent serves nodes."""
+    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig))
+    command = [sys.executable, "-m", "simpod", "run", f"--nodes={nodes}"]
+    command += [f"--time-scale={time_scale}", *args]
+    offset = log.stat().st_size if log.exists() else 0
+    with log.open("ab") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    operator = Operator(time_scale=time_scale, log=log, process=proc)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"operator exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        if READY_LINE in log.read_text(errors="replace")[offset:]:
+            return operator
+        time.sleep(0.2)
+    operator.stop()
+    pytest.fail(f"operator did not start within 60s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
 def operator(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
     """One operator for the session with every role, ``NODES`` SimNodes and ``TIME_SCALE``."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"
-    env = dict(os.environ, KUBECONFIG=str(cluster.kubeconfig))
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "simpod",
-                "run",
-                f"--nodes={NODES}",
-                f"--time-scale={TIME_SCALE}",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    running = start_operator(cluster, log)
     try:
-        _wait_for_nodes(cluster, proc, log)
-        yield Operator(time_scale=TIME_SCALE, log=log)
+        yield running
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_for_nodes(cluster: Cluster, proc: subprocess.Popen[bytes], log: Path) -> None:
-    custom = client.CustomObjectsApi(cluster.api)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"operator exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            custom.get_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, f"sim-node-{NODES}")
-            return
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-        time.sleep(0.2)
-    pytest.fail(f"operator did not register SimNodes within 60s:\n{log.read_text()[-3000:]}")
+        running.stop()
 
 
 @pytest.fixture

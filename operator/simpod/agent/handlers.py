@@ -50,7 +50,7 @@ async def start_agent(
     api = memo_api(memo)
     config = memo_settings(memo)
     nodes: dict[str, NodeInfo] = {}
-    for index in range(1, config.nodes + 1):
+    for index in range(config.first_node, config.first_node + config.nodes):
         name = await register(api, index, shape=NodeShape())
         host_ip, pod_cidr = node_addresses(index)
         nodes[name] = NodeInfo(name=name, host_ip=host_ip, pool=AddressPool(pod_cidr))
