@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import admission, api, controlplane, lifecycle, schedule
+from bench import admission, api, controlplane, schedule, startup, steady
 from bench.results import LATEST, TABLE, merge, render
 
 SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
@@ -14,7 +14,8 @@ SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
     "api": api.run,
     "schedule": schedule.run,
     "admission": admission.run,
-    "lifecycle": lifecycle.run,
+    "startup": startup.run,
+    "steady": steady.run,
 }
 
 

@@ -8,6 +8,9 @@ test/e2e_node/restart_test.go check the same promise for a real node.)
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,20 +24,33 @@ NODE = "sim-node-9"  # served by this test's own agent only
 SCALE = 10.0
 
 
+AGENT_ARGS = ("--role=agent", "--first-node=9")
+
+
 @pytest.fixture
 def own(cluster: Cluster, namespace: str, tmp_path: Path) -> Iterator[tuple[SimPods, Path]]:
     log = tmp_path / "agent.log"
-    agent = start_operator(cluster, log, "--role=agent", "--first-node=9", nodes=1)
-    pods = SimPods(cluster=cluster, operator=agent, namespace=namespace)
+    agent = start_operator(cluster, log, *AGENT_ARGS, nodes=1)
     try:
-        yield pods, log
+        yield SimPods(cluster=cluster, operator=agent, namespace=namespace), log
     finally:
-        pods.operator.stop()
+        for line in log.read_text().splitlines():
+            if line.startswith("PID "):
+                _stop_pid(int(line.split()[1]))
+        agent.stop()
+
+
+def _stop_pid(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
 
 
 def _restart(pods: SimPods, log: Path) -> SimPods:
+    """kill -9 the agent and start another; its PID is noted in the log for the cleanup."""
     pods.operator.stop(kill=True)
-    agent = start_operator(pods.cluster, log, "--role=agent", "--first-node=9", nodes=1)
+    agent = start_operator(pods.cluster, log, *AGENT_ARGS, nodes=1)
+    with log.open("a") as out:
+        out.write(f"PID {agent.process.pid}\n")
     return SimPods(cluster=pods.cluster, operator=agent, namespace=pods.namespace)
 
 
