@@ -83,6 +83,25 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logs(args: argparse.Namespace) -> int:
+    from simpod.logcmd import LogsError, show_logs  # noqa: PLC0415 - keeps the CLI start fast
+
+    try:
+        show_logs(
+            args.name,
+            namespace=args.namespace,
+            container=args.container,
+            previous=args.previous,
+            follow=args.follow,
+        )
+    except LogsError as exc:
+        print(f"simpod: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simpod", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     delete.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True)
     delete.set_defaults(func=_delete)
+
+    logs = sub.add_parser(
+        "logs", help="a process-runtime container's output (on the agent's machine)"
+    )
+    logs.add_argument("name")
+    logs.add_argument("-n", "--namespace", default="default")
+    logs.add_argument("-c", "--container", help="default: the pod's only container")
+    logs.add_argument("-p", "--previous", action="store_true", help="the previous instance")
+    logs.add_argument("-f", "--follow", action="store_true", help="until the container exits")
+    logs.set_defaults(func=_logs)
 
     from simpod.nodecmd import add_node_parser  # noqa: PLC0415
 

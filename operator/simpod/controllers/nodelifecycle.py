@@ -159,34 +159,36 @@ class NodeLifecycle:
             await self._pod(pod, view.name, taints, ready, now)
 
     async def _write_node(self, node: _Node, plan: NodePlan) -> bool:
-        """Apply the plan; False when a conflict says the view was stale."""
-        guard = {"resourceVersion": node.resource_version}
+        """Apply the plan; False when a conflict says the view it came from was stale (a
+        heartbeat, a cordon since). Each write is guarded by the resourceVersion of the view,
+        then of the previous write, so no decision lands on a node that changed under it."""
+        version = node.resource_version
+        status: dict[str, Any] = {}
+        if plan.conditions is not None:
+            status["conditions"] = plan.conditions
+        if plan.display is not None:
+            status["display"] = plan.display
         try:
-            if plan.conditions is not None or plan.display is not None:
-                status: dict[str, Any] = {}
-                if plan.conditions is not None:
-                    status["conditions"] = plan.conditions
-                if plan.display is not None:
-                    status["display"] = plan.display
-                body: dict[str, Any] = {"status": status}
-                if plan.conditions is not None:
-                    body["metadata"] = guard  # a heartbeat since means it is not stale
+            if status:
                 result = await self.api.custom.patch_cluster_custom_object_status(
                     GROUP,
                     VERSION,
                     SIMNODE.plural,
                     node.view.name,
-                    body,
+                    {"metadata": {"resourceVersion": version}, "status": status},
                     _content_type=MERGE_PATCH,
                 )
-                guard = {"resourceVersion": result["metadata"]["resourceVersion"]}
+                version = result["metadata"]["resourceVersion"]
             if plan.taints is not None:
                 await self.api.custom.patch_cluster_custom_object(
                     GROUP,
                     VERSION,
                     SIMNODE.plural,
                     node.view.name,
-                    {"metadata": guard, "spec": {"taints": [t.to_api() for t in plan.taints]}},
+                    {
+                        "metadata": {"resourceVersion": version},
+                        "spec": {"taints": [t.to_api() for t in plan.taints]},
+                    },
                     _content_type=MERGE_PATCH,
                 )
         except ApiException as exc:

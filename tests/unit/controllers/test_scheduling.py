@@ -324,7 +324,7 @@ def test_schedule_reports_every_node() -> None:
     )
     assert schedule(
         pod,
-        nodes[:1] + [state(node_body("b", cpu="1", labels={"disk": "hdd"}))],
+        [*nodes[:1], state(node_body("b", cpu="1", labels={"disk": "hdd"}))],
         rng=random.Random(0),
     ) == Unschedulable(
         "0/2 nodes are available: 1 Insufficient cpu, "
