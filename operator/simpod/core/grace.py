@@ -41,12 +41,14 @@ def probe_kill_grace_seconds(spec: PodSpec, probe: ProbeSpec) -> int:
 
 
 def deletion_deadline(pod: Pod, previous: float | None, now: float) -> float:
-    """When KILL is due for a deleted pod. The first sighting counts from the deletion time;
-    a later, shorter grace (the annotation lowered) counts from now and may only shorten."""
+    """When KILL is due for a deleted pod. As in the kubelet, the grace counts from when the
+    node starts stopping the pod (the first sighting, kept in the bookkeeping), not from
+    ``deletionTimestamp``: that is whole seconds, and times the time scale a second of
+    rounding could eat most of a grace. A later, shorter grace (the annotation lowered)
+    counts from now and may only shorten."""
     grace = deletion_grace_seconds(pod)
     if previous is None:
-        start = pod.deletion_time if pod.deletion_time is not None else now
-        return start + grace
+        return now + grace
     return min(previous, now + grace)
 
 

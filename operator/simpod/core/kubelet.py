@@ -655,6 +655,19 @@ class _Sync:
 
     # ------------------------------------------------------------------ status
 
+    def created_wait(
+        self, c: ContainerSpec, inst: Instance, prev: ContainerStatus | None
+    ) -> Waiting | None:
+        """A runtime that cannot create the container yet (a missing ConfigMap: reason
+        CreateContainerConfigError) reports why; it shows as the waiting state, with the
+        kubelet's "Failed" Event when it first appears or changes."""
+        if not inst.reason:
+            return None
+        wait = Waiting(inst.reason, inst.message)
+        if prev is None or prev.state != wait:
+            self.emit("Failed", f"Error: {inst.message}", warning=True, path=self.path(c))
+        return wait
+
     def status_for(self, c: ContainerSpec) -> ContainerStatus:
         """convertToAPIContainerStatuses for one container."""
         prev = self.previous.status_of(c.name)
@@ -674,7 +687,7 @@ class _Sync:
         else:
             restart_count = inst.attempt
             if inst.state is InstanceState.CREATED:
-                state = default
+                state = self.created_wait(c, inst, prev) or default
             elif inst.state is InstanceState.RUNNING:
                 state = Running(inst.started_at)
             else:

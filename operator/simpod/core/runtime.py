@@ -33,7 +33,9 @@ class Instance:
     finished_at: float | None = None
     exit_code: int = 0
     signal: int = 0
-    reason: str = ""  # e.g. OOMKilled; empty means Completed (0) or Error
+    # Exited: e.g. OOMKilled (empty means Completed or Error). Created: why it cannot be
+    # created yet (e.g. CreateContainerConfigError), shown as the waiting reason.
+    reason: str = ""
     message: str = ""
     post_start_error: str | None = None  # postStart failed: the core kills the container
     stopping: bool = False  # a KillContainer is being carried out

@@ -31,6 +31,11 @@ def test_deletion_grace(annotation: str | None, spec_grace: int | None, expected
     assert deletion_grace_seconds(p) == expected
 
 
+def test_grace_counts_from_first_sighting_not_deletion_timestamp() -> None:
+    p = replace(pod(APP, terminationGracePeriodSeconds=20), deletion_time=95.0)
+    assert deletion_deadline(p, None, now=100) == 120
+
+
 def test_later_deletion_may_only_shorten() -> None:
     p = pod(APP, terminationGracePeriodSeconds=60)
     first = deletion_deadline(p, None, now=100)

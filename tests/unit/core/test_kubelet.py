@@ -360,3 +360,31 @@ def test_everything_survives_an_operator_restart() -> None:
     assert again.actions == () and again.events == ()
     assert again.wake_at == d.wake_at
     assert again.status.container_statuses == node.status.container_statuses
+
+
+def test_runtime_waiting_reason_shows_until_the_container_can_be_created() -> None:
+    """The kubelet's CreateContainerConfigError: waiting with the runtime's reason and one
+    "Failed" Event per new reason, phase Pending, no restart counted."""
+    node = Node(pod([app()]))
+    node.sync()
+    blocked = Instance(
+        "app",
+        0,
+        InstanceState.CREATED,
+        reason="CreateContainerConfigError",
+        message='configmap "cfg" not found',
+    )
+    node.instances["app"] = blocked
+    node.sync()
+    node.sync()
+    status = node.status.status_of("app")
+    assert status is not None
+    assert status.state == Waiting("CreateContainerConfigError", 'configmap "cfg" not found')
+    assert status.restart_count == 0
+    assert node.status.phase is P.PENDING
+    failed = [e for e in node.events if e.reason == "Failed"]
+    assert [e.message for e in failed] == ['Error: configmap "cfg" not found']
+    node.instances["app"] = Instance("app", 0, InstanceState.RUNNING, started_at=node.now)
+    node.sync()
+    status = node.status.status_of("app")
+    assert status is not None and isinstance(status.state, Running)
