@@ -15,16 +15,17 @@ import kopf
 from simpod.agent.ipam import AddressPool
 from simpod.agent.nodes import (
     HEARTBEAT_SECONDS,
+    NodeInfo,
     NodeShape,
     heartbeat_forever,
     node_addresses,
     register,
 )
 from simpod.agent.registry import Workers
-from simpod.agent.worker import NodeInfo
 from simpod.api.group import GROUP, SIMPOD, VERSION
 from simpod.core.kubelet import KubeletSettings
 from simpod.memo import memo_api, memo_settings
+from simpod.runtimes.select import RuntimeOptions
 from simpod.settings import Role
 
 
@@ -54,12 +55,22 @@ async def start_agent(
         name = await register(api, index, shape=NodeShape())
         host_ip, pod_cidr = node_addresses(index)
         nodes[name] = NodeInfo(name=name, host_ip=host_ip, pool=AddressPool(pod_cidr))
+        nodes[name].up.set()  # until a heartbeat finds it failed
     memo["workers"] = Workers(
-        api=api, nodes=nodes, time_scale=config.time_scale, kubelet=KubeletSettings()
+        api=api,
+        nodes=nodes,
+        time_scale=config.time_scale,
+        kubelet=KubeletSettings(),
+        runtimes=RuntimeOptions(
+            enable_process=config.enable_process_runtime,
+            allow_privileged=config.allow_privileged,
+        ),
     )
     if nodes:
         memo["heartbeats"] = asyncio.create_task(
-            heartbeat_forever(api, list(nodes), period=HEARTBEAT_SECONDS / config.time_scale)
+            heartbeat_forever(
+                api, list(nodes.values()), period=HEARTBEAT_SECONDS / config.time_scale
+            )
         )
         logger.info("serving SimNodes %s", ", ".join(nodes))
     if nodes and config.roles == frozenset({Role.AGENT}):

@@ -10,17 +10,30 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from simpod.agent.ipam import AddressPool
 from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
 from simpod.kube import Api
 
 LEASE_NAMESPACE = "simpod-node-lease"
 HEARTBEAT_SECONDS = 10.0
 LEASE_DURATION_SECONDS = 40
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node this agent serves. ``up`` is cleared while the node is failed on purpose
+    (``simpod node fail``): like a kubelet cut off from the API, its pods are neither
+    synced nor reported until it recovers."""
+
+    name: str
+    host_ip: str
+    pool: AddressPool
+    up: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -103,19 +116,22 @@ async def register(api: Api, index: int, *, shape: NodeShape) -> str:
     return name
 
 
-async def heartbeat_forever(api: Api, names: list[str], *, period: float) -> None:
+async def heartbeat_forever(api: Api, nodes: list[NodeInfo], *, period: float) -> None:
     """Renew every node's Ready heartbeat and Lease each ``period`` (scaled) seconds."""
     await _ensure_lease_namespace(api)
     while True:
         now = _now()
-        await asyncio.gather(*(_beat(api, name, now) for name in names))
+        await asyncio.gather(*(_beat(api, node, now) for node in nodes))
         await asyncio.sleep(period)
 
 
-async def _beat(api: Api, name: str, now: str) -> None:
+async def _beat(api: Api, info: NodeInfo, now: str) -> None:
+    name = info.name
     node = await api.custom.get_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, name)
     if node.get("spec", {}).get("failed"):
+        info.up.clear()
         return  # failed on purpose: no heartbeats, so the node lifecycle controller notices
+    info.up.set()
     conditions = node.get("status", {}).get("conditions", [])
     previous = next((c for c in conditions if c.get("type") == "Ready"), None)
     transition = (

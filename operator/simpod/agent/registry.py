@@ -13,10 +13,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from simpod.agent.worker import FINALIZER, NodeInfo, PodWorker
+from simpod.agent.nodes import NodeInfo
+from simpod.agent.worker import FINALIZER, PodWorker
 from simpod.api.group import SIMPOD
 from simpod.core.kubelet import KubeletSettings
 from simpod.kube import Api
+from simpod.runtimes.select import RuntimeOptions
 
 logger = logging.getLogger("simpod.agent")
 
@@ -29,8 +31,10 @@ class Workers:
         nodes: Mapping[str, NodeInfo],
         time_scale: float,
         kubelet: KubeletSettings,
+        runtimes: RuntimeOptions | None = None,
     ) -> None:
         self.api = api
+        self.runtimes = runtimes
         self.nodes = nodes
         self.time_scale = time_scale
         self.kubelet = kubelet
@@ -61,6 +65,7 @@ class Workers:
             time_scale=self.time_scale,
             kubelet=self.kubelet,
             logger=logger,
+            runtimes=self.runtimes,
         )
         task = asyncio.create_task(self._run(uid, worker), name=f"pod {uid}")
         self.workers[uid] = (worker, task)

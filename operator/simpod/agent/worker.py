@@ -16,14 +16,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.agent.events import PodEvents
-from simpod.agent.ipam import AddressPool
 from simpod.agent.mergepatch import apply, diff
+from simpod.agent.nodes import NodeInfo
 from simpod.api.group import SIMPOD
 from simpod.core.clock import to_kubelet
 from simpod.core.display import print_pod
@@ -32,20 +32,18 @@ from simpod.core.model import Condition, Pod, PodStatus
 from simpod.core.serialize import SpecError, parse_pod, parse_status
 from simpod.kube import Api
 from simpod.runtimes.base import PodRuntime
-from simpod.runtimes.select import RuntimeContext, RuntimeUnavailable, create_runtime
+from simpod.runtimes.select import (
+    RuntimeContext,
+    RuntimeOptions,
+    RuntimeUnavailable,
+    create_runtime,
+)
 
 FINALIZER = "simpod.dev/finalizer"
 KUBELET_CONDITIONS = frozenset(
     {"PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready"}
 )
 MAX_ROUNDS = 32  # actions at one instant settle in a few rounds; this only bounds a bug
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    name: str
-    host_ip: str
-    pool: AddressPool
 
 
 def _only_probe_timing(patch: Mapping[str, Any]) -> bool:
@@ -73,8 +71,10 @@ class PodWorker:
         time_scale: float,
         kubelet: KubeletSettings,
         logger: logging.Logger | logging.LoggerAdapter[Any],
+        runtimes: RuntimeOptions | None = None,
     ) -> None:
         self.api = api
+        self.runtimes = runtimes or RuntimeOptions()
         self.node = node
         self.body: Mapping[str, Any] = body
         self.scale = time_scale
@@ -121,7 +121,15 @@ class PodWorker:
         self.node.pool.claim(pod_ip)
         previous = replace(previous, pod_ip=pod_ip, host_ip=self.node.host_ip)
         context = RuntimeContext(
-            pod_ip=pod_ip, restore=sim.get("runtime") or {}, notify=self.poke.set
+            pod_ip=pod_ip,
+            restore=sim.get("runtime") or {},
+            notify=self.poke.set,
+            time_scale=self.scale,
+            node_name=self.node.name,
+            host_ip=self.node.host_ip,
+            pod_cidr=str(self.node.pool.network),
+            api=self.api,
+            options=self.runtimes,
         )
         try:
             runtime = await create_runtime(self.body, context)
@@ -130,9 +138,11 @@ class PodWorker:
             await self._post(Event("FailedCreatePodSandBox", str(exc), EventType.WARNING))
             await self._stay_pending()
             return
+        ended = False  # finished or gone; not when the operator stops or the worker fails
         try:
             await self._ensure_finalizer()
             while not self.gone:
+                await self.node.up.wait()  # a failed node neither acts nor reports
                 self.poke.clear()
                 pod = await self._parse()
                 if pod is None:
@@ -147,10 +157,14 @@ class PodWorker:
                     await self._post(event)
                 if decision.finished:
                     await self._remove_finalizer()
-                    return
+                    break
                 await self._sleep(decision, runtime.next_change(pod, now), now)
+            ended = True
         finally:
-            await runtime.release()
+            # Otherwise the pod's containers carry on: a new worker (or the next agent)
+            # re-attaches to them from the status.
+            if ended:
+                await runtime.release()
             self.node.pool.release(pod_ip)
 
     async def _stay_pending(self) -> None:
