@@ -24,47 +24,31 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import re
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from kubernetes_asyncio import client, config
 
+from bench.common import apiserver_metrics, bounded, cpu_seconds, private_control_plane
 from simpod.admission.presets import applied_annotation
 from simpod.admission.server import MUTATE_ID, VALIDATE_ID
 from simpod.api.group import API_VERSION, GROUP, SIMPOD, SIMPODPRESET, VERSION
-from simpod.cluster import controlplane
-from simpod.cluster.build import ensure_binaries
-from simpod.cluster.paths import Layout, layout
 
 COUNT = 1000
 LOADED = 4
 READY_TIMEOUT = 60.0
 METRIC = "apiserver_admission_webhook_admission_duration_seconds_bucket"
-_SAMPLE = re.compile(r"^(?P<metric>\w+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 Histogram = Counter[float]  # upper bound (seconds) -> cumulative count
 
 
 def run() -> dict[str, float]:
-    real = layout()
-    ensure_binaries(real)
-    with tempfile.TemporaryDirectory(prefix="simpod-bench-admission-") as tmp:
-        os.symlink(real.home / "bin", Path(tmp) / "bin")
-        private = Layout(Path(tmp))
-        try:
-            result = controlplane.up(private, unsafe_no_fsync=True)
-            return asyncio.run(_measure(str(result.kubeconfig)))
-        finally:
-            controlplane.down(private)
+    with private_control_plane() as kubeconfig:
+        return asyncio.run(_measure(kubeconfig))
 
 
 async def _measure(kubeconfig: str) -> dict[str, float]:
@@ -100,13 +84,13 @@ async def _pass(
 ) -> dict[str, float]:
     prefix = f"c{concurrency}-"
     before = await _histograms(api_client)
-    cpu_before = _cpu_seconds(pid)
+    cpu_before = cpu_seconds(pid)
     started = time.monotonic()
-    await _bounded(
-        COUNT, lambda i: _create(custom, namespace, f"{prefix}{i}"), concurrency=concurrency
+    await bounded(
+        range(COUNT), lambda i: _create(custom, namespace, f"{prefix}{i}"), limit=concurrency
     )
     creates_per_second = COUNT / (time.monotonic() - started)
-    cpu_ms = 1000 * (_cpu_seconds(pid) - cpu_before) / COUNT
+    cpu_ms = 1000 * (cpu_seconds(pid) - cpu_before) / COUNT
     after = await _histograms(api_client)
     mutating = _delta(after, before, MUTATE_ID)
     validating = _delta(after, before, VALIDATE_ID)
@@ -118,12 +102,6 @@ async def _pass(
         "creates_per_second": creates_per_second,
         "operator_cpu_ms_per_creation": cpu_ms,
     }
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _preset() -> dict[str, Any]:
@@ -167,33 +145,13 @@ async def _wait_until_admitting(
     raise TimeoutError(f"the admission webhooks did not answer within {READY_TIMEOUT}s")
 
 
-async def _bounded(count: int, op: Callable[[int], Awaitable[Any]], *, concurrency: int) -> None:
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with sem:
-            await op(i)
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-
-
 async def _histograms(api_client: client.ApiClient) -> dict[str, Histogram]:
     """Cumulative bucket counts of our webhooks, by webhook name (all label sets summed)."""
-    text = await api_client.call_api(
-        "/metrics",
-        "GET",
-        auth_settings=["BearerToken"],
-        response_types_map={200: "str"},
-        _return_http_data_only=True,
-    )
     histograms: dict[str, Histogram] = {}
-    for line in str(text).splitlines():
-        match = _SAMPLE.match(line)
-        if match is None or match["metric"] != METRIC:
-            continue
-        labels = dict(_LABEL.findall(match["labels"]))
-        bound = math.inf if labels["le"] == "+Inf" else float(labels["le"])
-        histograms.setdefault(labels["name"], Counter())[bound] += int(float(match["value"]))
+    for metric, labels, value in await apiserver_metrics(api_client):
+        if metric == METRIC:
+            bound = math.inf if labels["le"] == "+Inf" else float(labels["le"])
+            histograms.setdefault(labels["name"], Counter())[bound] += int(value)
     return histograms
 
 

@@ -25,7 +25,7 @@ from simpod.agent.registry import Workers
 from simpod.api.group import GROUP, SIMPOD, VERSION
 from simpod.core.kubelet import KubeletSettings
 from simpod.memo import memo_api, memo_settings
-from simpod.runtimes.select import RuntimeOptions
+from simpod.runtimes.select import RuntimeOptions, clean_up_orphans
 from simpod.settings import Role
 
 
@@ -56,15 +56,17 @@ async def start_agent(
         host_ip, pod_cidr = node_addresses(index)
         nodes[name] = NodeInfo(name=name, host_ip=host_ip, pool=AddressPool(pod_cidr))
         nodes[name].up.set()  # until a heartbeat finds it failed
+    runtimes = RuntimeOptions(
+        enable_process=config.enable_process_runtime, allow_privileged=config.allow_privileged
+    )
+    for orphan in await clean_up_orphans(api, list(nodes), runtimes):
+        logger.info("removed the sandbox of %s, a pod deleted while no agent ran", orphan)
     memo["workers"] = Workers(
         api=api,
         nodes=nodes,
         time_scale=config.time_scale,
         kubelet=KubeletSettings(),
-        runtimes=RuntimeOptions(
-            enable_process=config.enable_process_runtime,
-            allow_privileged=config.allow_privileged,
-        ),
+        runtimes=runtimes,
     )
     if nodes:
         memo["heartbeats"] = asyncio.create_task(

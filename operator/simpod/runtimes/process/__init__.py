@@ -1,0 +1,1 @@
+"""The `process` runtime: containers as real Linux processes on the agent's machine."""

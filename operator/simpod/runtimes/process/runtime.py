@@ -1,0 +1,537 @@
+"""The `process` runtime: one pod's containers as real processes (see :class:`PodRuntime`).
+
+Each container instance has a :class:`Record` (persisted through :meth:`state`, so a
+restarted agent re-attaches to processes that kept running). Work that takes time (start
+with its config and volumes, postStart, stop with preStop, probes) runs in tasks of this
+object; each change is written to the record and announced through ``notify``, so the
+worker re-syncs at once. All times in records are kubelet seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from simpod.core.clock import to_kubelet
+from simpod.core.grace import stop_timeout
+from simpod.core.model import ContainerSpec, Pod
+from simpod.core.probes import ProbeOutcome
+from simpod.core.runtime import (
+    Action,
+    Instance,
+    InstanceState,
+    KillContainer,
+    Observation,
+    PreStopFailed,
+    ResetPod,
+    RunProbe,
+    StartContainer,
+)
+from simpod.kube import Api
+from simpod.runtimes.process import container as ctr
+from simpod.runtimes.process import env as envs
+from simpod.runtimes.process import hooks, logs, probes, sandbox, spawn, volumes
+
+KILL_EXIT_CODE = 137
+LOST_EXIT_CODE = 255
+CONFIG_RETRY_KUBELET_SECONDS = 10.0
+LOG_ROTATION_SECONDS = 5.0
+REPORT_WAIT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Record:
+    """One container instance as this runtime knows it."""
+
+    attempt: int
+    pid: int = 0  # the monitor (bwrap): its PID and start time
+    start: int = 0
+    child: int = 0  # the container's main process, leader of its process group
+    started_at: float | None = None
+    running: bool = False  # postStart done
+    post_start_error: str | None = None
+    finished_at: float | None = None
+    exit_code: int = 0
+    signal: int = 0
+    reason: str = ""  # waiting reason while not started, else a terminated reason
+    message: str = ""
+    stopping: bool = False
+    killed: bool = False  # KILL was sent
+
+    @property
+    def exited(self) -> bool:
+        return self.finished_at is not None
+
+
+class ApiSources:
+    """ConfigMaps and Secrets of one namespace, read once per container start."""
+
+    def __init__(self, api: Api | None, namespace: str) -> None:
+        self.api = api
+        self.namespace = namespace
+        self.cache: dict[tuple[str, str], Mapping[str, str] | None] = {}
+
+    async def _read(self, kind: str, name: str) -> Mapping[str, str] | None:
+        if (kind, name) in self.cache:
+            return self.cache[kind, name]
+        data: Mapping[str, str] | None = None
+        if self.api is not None:
+            try:
+                if kind == "configmap":
+                    obj = await self.api.core.read_namespaced_config_map(name, self.namespace)
+                    data = dict(obj.data or {})
+                else:
+                    obj = await self.api.core.read_namespaced_secret(name, self.namespace)
+                    data = {
+                        k: base64.b64decode(v).decode(errors="replace")
+                        for k, v in (obj.data or {}).items()
+                    }
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        self.cache[kind, name] = data
+        return data
+
+    async def config_map(self, name: str) -> Mapping[str, str] | None:
+        return await self._read("configmap", name)
+
+    async def secret(self, name: str) -> Mapping[str, str] | None:
+        return await self._read("secret", name)
+
+
+class ProcessPodRuntime:
+    def __init__(
+        self,
+        *,
+        body: Mapping[str, Any],
+        pod_ip: str,
+        host_ip: str,
+        pod_cidr: str,
+        node_name: str,
+        time_scale: float,
+        api: Api | None,
+        allow_privileged: bool,
+        notify: Callable[[], None],
+        restore: Mapping[str, Any],
+    ) -> None:
+        meta = body.get("metadata") or {}
+        self.raw_spec: Mapping[str, Any] = body.get("spec") or {}
+        self.uid = str(meta.get("uid"))
+        self.facts = envs.PodFacts(
+            name=str(meta.get("name")),
+            namespace=str(meta.get("namespace")),
+            uid=self.uid,
+            node_name=node_name,
+            pod_ip=pod_ip,
+            host_ip=host_ip,
+            service_account=str(self.raw_spec.get("serviceAccountName") or "default"),
+            labels=dict(meta.get("labels") or {}),
+            annotations=dict(meta.get("annotations") or {}),
+        )
+        self.pod_ip, self.pod_cidr = pod_ip, pod_cidr
+        self.scale = time_scale
+        self.api = api
+        self.allow_privileged = allow_privileged
+        self.notify = notify
+        self.dir = sandbox.PodDir.of(self.facts.namespace, self.facts.name, self.uid)
+        self.records: dict[str, Record] = {
+            name: Record(**raw) for name, raw in (restore or {}).items()
+        }
+        self.envs: dict[str, dict[str, str]] = {}
+        self.pending: list[Observation] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.live_logs: list[Path] = []
+
+    # ------------------------------------------------------------------ set-up
+
+    def check(self) -> None:
+        """Refuse what this runtime cannot run (a RuntimeUnavailable message)."""
+        for c in (*(self.raw_spec.get("initContainers") or ()), *self.raw_spec["containers"]):
+            if not c.get("command"):
+                raise ctr.ConfigRefused(
+                    f'container "{c.get("name")}" has no command: the process runtime runs '
+                    "command + args on the agent (images are never pulled)"
+                )
+            ctr.identity(self.raw_spec, c, allow_privileged=self.allow_privileged)
+
+    async def open(self) -> None:
+        """Make (or find) the sandbox and re-attach to what a previous agent started."""
+        sandbox.prepare(self.dir, uid=self.uid, node=self.facts.node_name)
+        await sandbox.create_network(self.uid, self.pod_ip, self.pod_cidr)
+        for name, record in list(self.records.items()):
+            if record.exited:
+                continue
+            if not record.pid:
+                self.records[name] = replace(record, reason="", message="")
+                self._spawn(self._start_when_possible(name, record.attempt))
+            elif spawn.start_time(record.pid) == record.start:
+                # postStart or a stop in flight died with the old agent: the container is
+                # taken as running, and a stop is finished at once.
+                self.records[name] = replace(record, running=record.post_start_error is None)
+                self._spawn(self._watch(name, record.attempt, child=False))
+                if record.stopping:
+                    spawn.kill_group(record.child, signal.SIGKILL)
+            else:
+                self._finish(name, record.attempt, None)
+        self._spawn(logs.periodic_rotation(self.live_logs, LOG_ROTATION_SECONDS / 1))
+
+    # ------------------------------------------------------------------ PodRuntime
+
+    def instances(self, pod: Pod, now: float) -> Mapping[str, Instance]:
+        out = {}
+        for name, r in self.records.items():
+            if r.exited:
+                state = InstanceState.EXITED
+            elif r.running:
+                state = InstanceState.RUNNING
+            else:
+                state = InstanceState.CREATED
+            out[name] = Instance(
+                name=name,
+                attempt=r.attempt,
+                state=state,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                exit_code=r.exit_code,
+                signal=r.signal,
+                reason=r.reason,
+                message=r.message,
+                post_start_error=r.post_start_error,
+                stopping=r.stopping and not r.exited,
+            )
+        return out
+
+    def take_observations(self, pod: Pod, now: float) -> Sequence[Observation]:
+        due, self.pending = self.pending, []
+        return due
+
+    def next_change(self, pod: Pod, now: float) -> float | None:
+        return None
+
+    async def apply(self, pod: Pod, action: Action, now: float) -> None:
+        if isinstance(action, StartContainer):
+            name = action.container.name
+            self.records[name] = Record(attempt=action.attempt)
+            self._spawn(self._start_when_possible(name, action.attempt))
+        elif isinstance(action, KillContainer):
+            record = self.records.get(action.container.name)
+            if record is None or record.attempt != action.attempt or record.exited:
+                return
+            if record.stopping:
+                return
+            self.records[action.container.name] = replace(record, stopping=True)
+            self._spawn(self._stop(action.container, action.attempt, action.grace_seconds))
+        elif isinstance(action, RunProbe):
+            self._spawn(self._probe(action))
+        elif isinstance(action, ResetPod):
+            self.records.clear()
+
+    def state(self) -> Mapping[str, Any]:
+        return {name: asdict(r) for name, r in self.records.items()}
+
+    async def release(self) -> None:
+        """The pod is gone: its processes, network namespace and files go too."""
+        await self.detach()
+        await sandbox.destroy(self.dir, self.uid)
+
+    async def detach(self) -> None:
+        """Stop watching (the agent is stopping); the processes carry on."""
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            import logging  # noqa: PLC0415
+
+            logging.getLogger("simpod.runtime.process").error(
+                "pod %s/%s: %s", self.facts.namespace, self.facts.name, task.exception()
+            )
+
+    def _now(self) -> float:
+        return to_kubelet(time.time(), self.scale)
+
+    def _current(self, name: str, attempt: int) -> Record | None:
+        record = self.records.get(name)
+        return record if record is not None and record.attempt == attempt else None
+
+    def _update(self, name: str, attempt: int, **changes: Any) -> None:
+        record = self._current(name, attempt)
+        if record is not None:
+            self.records[name] = replace(record, **changes)
+            self._record_processes()
+            self.notify()
+
+    def _record_processes(self) -> None:
+        """What `simpod cluster down` kills without the API: live process groups."""
+        live = {
+            name: (r.child or r.pid, spawn.start_time(r.child or r.pid))
+            for name, r in self.records.items()
+            if r.pid and not r.exited
+        }
+        record = sandbox.read_record(self.dir)
+        if record.get("processes") != live:
+            sandbox.write_record(self.dir, {**record, "processes": live})
+
+    def _spec(self, name: str) -> Mapping[str, Any]:
+        for c in (*(self.raw_spec.get("initContainers") or ()), *self.raw_spec["containers"]):
+            if c.get("name") == name:
+                return dict(c)
+        return {"name": name}
+
+    def _wall(self, kubelet_seconds: float, *, floor: float = 0.0) -> float:
+        return max(kubelet_seconds / self.scale, floor)
+
+    def _identity(self, raw: Mapping[str, Any]) -> ctr.Identity:
+        return ctr.identity(self.raw_spec, raw, allow_privileged=self.allow_privileged)
+
+    async def _exec(
+        self, name: str, command: Sequence[str], timeout: float | None
+    ) -> spawn.Completed:
+        record = self.records.get(name)
+        raw = self._spec(name)
+        if record is None or not record.child:
+            return spawn.Completed(LOST_EXIT_CODE, "container is not running")
+        argv = ctr.exec_argv(record.child, self._identity(raw), command)
+        env = self.envs.get(name) or envs.base_env(self.facts)
+        return await spawn.run(argv, env=env, timeout=timeout)
+
+    # ------------------------------------------------------------------ start
+
+    async def _start_when_possible(self, name: str, attempt: int) -> None:
+        """Resolve env and volumes (retrying, as the kubelet does, while a ConfigMap or
+        Secret is missing), then start the process and run postStart."""
+        raw = self._spec(name)
+        while self._current(name, attempt) is not None and not self.records[name].stopping:
+            sources = ApiSources(self.api, self.facts.namespace)
+            try:
+                paths = await volumes.prepare(self.raw_spec, self.dir, sources)
+                variables = await envs.container_env(raw, self.facts, sources)
+                mounts = volumes.mounts(raw, self.raw_spec, paths)
+            except volumes.VolumeError as exc:
+                self._update(name, attempt, reason="ContainerCreating", message=str(exc))
+            except envs.ConfigError as exc:
+                self._update(name, attempt, reason=envs.CONFIG_ERROR, message=str(exc))
+            else:
+                self._launch(name, attempt, raw, mounts, {**envs.base_env(self.facts), **variables})
+                break
+            await asyncio.sleep(self._wall(CONFIG_RETRY_KUBELET_SECONDS, floor=1.0))
+        record = self._current(name, attempt)
+        if record is None or not record.pid:
+            return
+        self._spawn(self._watch(name, attempt, child=True))
+        await self._post_start(name, attempt, raw)
+
+    def _launch(
+        self,
+        name: str,
+        attempt: int,
+        raw: Mapping[str, Any],
+        mounts: Sequence[ctr.Mount],
+        variables: dict[str, str],
+    ) -> None:
+        self.envs[name] = variables
+        argv = ctr.sandbox_argv(
+            uid=self.uid,
+            hostname=self.facts.name,
+            mounts=mounts,
+            tmp=self.dir.tmp,
+            working_dir=str(raw.get("workingDir") or "/"),
+            who=self._identity(raw),
+            command=envs.command_line(raw, variables),
+            status_fd=ctr.STATUS_FD,
+        )
+        log = self.dir.log(name, attempt)
+        logs.prune(self.dir.container(name), attempt)
+        started = ctr.start(argv, env=variables, log=log, status=self.dir.status(name, attempt))
+        self.live_logs.append(log)
+        self._update(
+            name,
+            attempt,
+            pid=started.pid,
+            start=started.start,
+            started_at=self._now(),
+            reason="",
+            message="",
+        )
+
+    async def _post_start(self, name: str, attempt: int, raw: Mapping[str, Any]) -> None:
+        handler = (raw.get("lifecycle") or {}).get("postStart")
+        error = None
+        if handler:
+            await self._child_pid(name, attempt)
+            error = await self._hook(name, handler, timeout=None)
+        if error is None:
+            self._update(name, attempt, running=True)
+        else:
+            self._update(name, attempt, post_start_error=error)
+
+    async def _hook(
+        self, name: str, handler: Mapping[str, Any], *, timeout: float | None
+    ) -> str | None:
+        return await hooks.run_hook(
+            handler,
+            container=self._spec(name),
+            pod_ref=f"{self.facts.name}_{self.facts.namespace}({self.uid})",
+            pod_ip=self.pod_ip,
+            run_exec=lambda command, limit: self._exec(name, command, limit),
+            time_scale=self.scale,
+            timeout=timeout,
+        )
+
+    async def _child_pid(self, name: str, attempt: int) -> int:
+        """The main process's PID, once it runs the container's command. The monitor
+        reports it right after cloning it, while it still builds the container's mounts:
+        an exec joining it then would see a half-made file system."""
+        deadline = time.monotonic() + REPORT_WAIT_SECONDS
+        while True:
+            record = self._current(name, attempt)
+            if record is None:
+                return 0
+            if record.child:
+                return record.child
+            child = ctr.read_report(self.dir.status(name, attempt)).child_pid or 0
+            if (child and ctr.in_command(child)) or time.monotonic() > deadline:
+                self._update(name, attempt, child=child)
+                return child
+            await asyncio.sleep(0.005)
+
+    # ------------------------------------------------------------------ exit
+
+    async def _watch(self, name: str, attempt: int, *, child: bool) -> None:
+        record = self._current(name, attempt)
+        if record is None:
+            return
+        await self._child_pid(name, attempt)
+        status = await spawn.exited(record.pid, child=child)
+        self._finish(name, attempt, status)
+
+    def _finish(self, name: str, attempt: int, status: int | None) -> None:
+        record = self._current(name, attempt)
+        if record is None or record.exited:
+            return
+        report = ctr.read_report(self.dir.status(name, attempt))
+        if record.child:
+            spawn.kill_group(record.child, signal.SIGKILL)  # what it left in its group
+        log = self.dir.log(name, attempt)
+        if log in self.live_logs:
+            self.live_logs.remove(log)
+        if report.exit_code is not None:
+            code, reason, message = report.exit_code, "", ""
+        elif status is not None and record.child:
+            code, reason, message = spawn.exit_code(status), "", ""
+        else:
+            code, reason = LOST_EXIT_CODE, "Unknown"
+            message = "the container's process was lost (its monitor is gone)"
+        if status is not None and report.exit_code is None and not record.child:
+            message = self._startup_failure(log) or message
+        self._update(
+            name,
+            attempt,
+            finished_at=self._now(),
+            exit_code=code,
+            signal=signal.SIGKILL.value if record.killed and code == KILL_EXIT_CODE else 0,
+            reason=reason,
+            message=message,
+        )
+
+    @staticmethod
+    def _startup_failure(log: Path) -> str:
+        """bwrap's own complaint (e.g. a command not found) is the last line of the log."""
+        with contextlib.suppress(OSError):
+            lines = log.read_text(errors="replace").strip().splitlines()
+            return lines[-1] if lines else ""
+        return ""
+
+    # ------------------------------------------------------------------ stop
+
+    async def _stop(self, c: ContainerSpec, attempt: int, grace: float) -> None:
+        """preStop within the grace, TERM, then KILL when what is left of it runs out."""
+        record = self._current(c.name, attempt)
+        if record is None:
+            return
+        if not record.pid:
+            self._update(
+                c.name,
+                attempt,
+                finished_at=self._now(),
+                exit_code=KILL_EXIT_CODE,
+                signal=signal.SIGKILL.value,
+                reason="",
+                message="",
+            )
+            return
+        child = await self._child_pid(c.name, attempt)
+        began = time.monotonic()
+        if c.pre_stop and grace > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._wall(grace)):
+                    error = await self._hook(c.name, c.pre_stop, timeout=self._wall(grace))
+                    if error is not None:
+                        self.pending.append(PreStopFailed(c.name, error))
+                        self.notify()
+        elapsed = (time.monotonic() - began) * self.scale
+        if child:
+            spawn.kill_group(child, signal.SIGTERM)
+        timeout = self._wall(stop_timeout(grace, elapsed))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while (r := self._current(c.name, attempt)) is not None and not r.exited:
+                    await asyncio.sleep(0.05)
+            return
+        self._update(c.name, attempt, killed=True)
+        spawn.kill_group(child or record.pid, signal.SIGKILL)
+
+    # ------------------------------------------------------------------ probes
+
+    async def _probe(self, action: RunProbe) -> None:
+        raw = self._spec(action.container.name)
+        handler = action.probe.handler
+        timeout = self._wall(action.probe.timeout_seconds, floor=1.0)
+        try:
+            if "exec" in handler:
+                command = [str(x) for x in handler["exec"].get("command") or ()]
+                done = await self._exec(action.container.name, command, timeout)
+                result = probes.Result(
+                    done.exit_code == 0 and not done.timed_out,
+                    hooks.exec_probe_message(command, done),
+                )
+            elif "httpGet" in handler:
+                target = probes.http_target(handler["httpGet"], raw, self.pod_ip)
+                result = await probes.http_get(target, timeout)
+            elif "tcpSocket" in handler:
+                tcp = handler["tcpSocket"]
+                port = probes.resolve_port(tcp.get("port"), raw)
+                result = await probes.tcp_socket(str(tcp.get("host") or self.pod_ip), port, timeout)
+            else:
+                result = probes.Result(False, f"unsupported probe handler {sorted(handler)}")
+        except probes.ProbeSpecError as exc:
+            result = probes.Result(False, str(exc))
+        self.pending.append(
+            ProbeOutcome(
+                action.container.name,
+                action.kind,
+                action.attempt,
+                result.success,
+                "" if result.success else result.message,
+            )
+        )
+        self.notify()
