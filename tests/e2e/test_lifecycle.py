@@ -344,3 +344,103 @@ def test_force_delete_removes_the_object_at_once(simpods: SimPods) -> None:
     result = _simpod_cli(simpods, "delete", "forced", "--force")
     assert '"forced" deleted' in result.stdout
     assert simpods.get("forced") is None
+
+
+# container_probe.go: "should be restarted by liveness probe after startup probe enables it"
+# / "should be restarted startup probe fails": a startup probe that never passes kills the
+# container after failureThreshold checks; liveness never ran meanwhile
+def test_failing_startup_probe_restarts_container(simpods: SimPods) -> None:
+    startup = {"exec": {"command": ["cat", "/tmp/startup"]}, "periodSeconds": 2}
+    liveness = {"exec": {"command": ["cat", "/tmp/health"]}, "periodSeconds": 1}
+    simpods.create(
+        "startup-fails",
+        {
+            "containers": [
+                {
+                    **APP,
+                    "startupProbe": {**startup, "failureThreshold": 3},
+                    "livenessProbe": liveness,
+                    "sim": {"probes": {"startup": {"passAfterSeconds": 1000}}},
+                }
+            ]
+        },
+    )
+    pod = simpods.wait(
+        "startup-fails",
+        lambda p: container(p, "app").get("restartCount", 0) >= 1,
+        kubelet_seconds=60,
+        what="a restart",
+    )
+    assert container(pod, "app")["started"] is False
+    events = simpods.events("startup-fails")
+    assert ("Killing", "Container app failed startup probe, will be restarted") in events
+    assert not any(m.startswith("Liveness probe failed") for _, m in events)
+
+
+# Deletion: the kubelet keeps running readiness probes and does not force Ready False
+# while a pod terminates (pods.go "should mark readiness on pods to false while pod is in
+# progress of terminating" checks the probe's own answer, not a forced flip)
+def test_ready_stays_true_while_terminating_with_a_passing_probe(simpods: SimPods) -> None:
+    probe = {"exec": {"command": ["true"]}, "periodSeconds": 1}
+    simpods.create(
+        "ready-terminating",
+        {
+            "terminationGracePeriodSeconds": 60,
+            "containers": [{**APP, "readinessProbe": probe, "sim": {"onTerm": {"ignore": True}}}],
+        },
+    )
+    simpods.wait(
+        "ready-terminating",
+        lambda p: condition(p, "Ready").get("status") == "True",
+        kubelet_seconds=20,
+    )
+    simpods.delete("ready-terminating")
+    terminating = simpods.wait(
+        "ready-terminating", lambda p: display(p) == "Terminating", kubelet_seconds=10
+    )
+    time.sleep(20 / simpods.operator.time_scale)  # several probe periods into the grace
+    now = simpods.get("ready-terminating")
+    assert now is not None and terminating["metadata"]["deletionTimestamp"]
+    assert condition(now, "Ready")["status"] == "True"
+    assert display(now) == "Terminating"
+
+
+# Init container image change restarts the pod: every container is stopped and the init
+# containers run again in order before the app containers (pod-lifecycle.md §5)
+def test_init_container_image_change_restarts_the_pod(simpods: SimPods) -> None:
+    simpods.create(
+        "init-image",
+        {
+            "initContainers": [{"name": "init", "image": "busybox:1", "sim": {"runSeconds": 1}}],
+            "containers": [APP],
+        },
+    )
+    first = simpods.wait("init-image", lambda p: phase(p) == "Running", kubelet_seconds=20)
+    first_init = _exited(first, "init", init=True)["startedAt"]
+    time.sleep(1.1)  # timestamps are whole seconds
+    change = '[{"op": "replace", "path": "/spec/initContainers/0/image", "value": "busybox:2"}]'
+    simpods.cluster.kubectl(
+        "patch", "simpod", "init-image", "-n", simpods.namespace, "--type=json", "-p", change
+    )
+    again = simpods.wait(
+        "init-image",
+        lambda p: (
+            phase(p) == "Running"
+            and _exited(p, "init", init=True).get("startedAt", "") > first_init
+            and "running" in container(p, "app").get("state", {})
+        ),
+        kubelet_seconds=60,
+        what="init ran again, then the app",
+    )
+    assert container(again, "init", init=True)["image"] == "busybox:2"
+    assert _exited(again, "init", init=True)["exitCode"] == 0
+
+
+# Pods not yet scheduled are deleted at once (nothing runs anywhere)
+def test_unscheduled_pod_is_deleted_at_once(simpods: SimPods) -> None:
+    simpods.create(
+        "unschedulable",
+        {"nodeName": None, "nodeSelector": {"no-such-label": "x"}, "containers": [APP]},
+    )
+    simpods.delete("unschedulable")
+    simpods.gone("unschedulable", kubelet_seconds=0)

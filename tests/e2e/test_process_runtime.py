@@ -74,8 +74,17 @@ def agent(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def pods(cluster: Cluster, agent: Agent, namespace: str) -> SimPods:
-    return SimPods(cluster=cluster, operator=agent.current, namespace=namespace)
+def pods(cluster: Cluster, agent: Agent, namespace: str) -> Iterator[SimPods]:
+    """The test's pods are deleted while its agent still runs, so that their processes,
+    namespaces and files go with them."""
+    simpods = SimPods(cluster=cluster, operator=agent.current, namespace=namespace)
+    yield simpods
+    listed = simpods.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural)
+    names = [item["metadata"]["name"] for item in listed["items"]]
+    for name in names:
+        simpods.delete(name)
+    for name in names:
+        simpods.gone(name, kubelet_seconds=60)
 
 
 def proc(*containers: dict[str, Any], **spec: Any) -> dict[str, Any]:
@@ -174,6 +183,26 @@ def test_web_server_and_sidecar_share_a_volume_and_stop_gracefully(pods: SimPods
     assert terminated(final, "app").get("exitCode") == 143
     assert terminated(final, "filler").get("exitCode") == 143
     assert phase(final) == "Failed"
+
+
+def test_init_container_prepares_a_volume_for_the_app(pods: SimPods) -> None:
+    """init_container.go: init containers run in order before the app; they share the
+    pod's volumes."""
+    shared = [{"name": "work", "mountPath": "/work-dir"}]
+    pods.create(
+        "init",
+        proc(
+            ctr("app", "cat", "/work-dir/out", volumeMounts=shared),
+            initContainers=[
+                ctr("first", "sh", "-c", "echo one > /work-dir/out", volumeMounts=shared),
+                ctr("second", "sh", "-c", "echo two >> /work-dir/out", volumeMounts=shared),
+            ],
+            volumes=[{"name": "work", "emptyDir": {}}],
+            restartPolicy="Never",
+        ),
+    )
+    pods.wait("init", lambda o: phase(o) == "Succeeded", kubelet_seconds=30, what="Succeeded")
+    assert logs(pods, "init", "-c", "app") == "one\ntwo\n"
 
 
 def test_exec_liveness_probe_restarts_the_container(pods: SimPods) -> None:

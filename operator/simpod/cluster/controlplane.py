@@ -31,6 +31,7 @@ from simpod.cluster.pki import (
     Pki,
     ensure_pki,
 )
+from simpod.runtimes.process import sandbox
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
 READY_TIMEOUT = 90.0
@@ -175,7 +176,7 @@ def stop_all(layout: Layout) -> list[str]:
 
 
 def down(layout: Layout, *, purge: bool = False) -> list[str]:
-    stopped = node.down(layout) + stop_all(layout)
+    stopped = node.down(layout) + sandbox.down() + stop_all(layout)
     if purge:
         shutil.rmtree(layout.cluster_dir, ignore_errors=True)
     return stopped

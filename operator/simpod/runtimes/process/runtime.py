@@ -177,12 +177,13 @@ class ProcessPodRuntime:
                 # postStart or a stop in flight died with the old agent: the container is
                 # taken as running, and a stop is finished at once.
                 self.records[name] = replace(record, running=record.post_start_error is None)
+                self.live_logs.append(self.dir.log(name, record.attempt))
                 self._spawn(self._watch(name, record.attempt, child=False))
                 if record.stopping:
                     spawn.kill_group(record.child, signal.SIGKILL)
             else:
                 self._finish(name, record.attempt, None)
-        self._spawn(logs.periodic_rotation(self.live_logs, LOG_ROTATION_SECONDS / 1))
+        self._spawn(logs.periodic_rotation(self.live_logs, LOG_ROTATION_SECONDS))
 
     # ------------------------------------------------------------------ PodRuntime
 

@@ -17,6 +17,7 @@ not forward anywhere, so nothing leaves the machine; two pods may listen on the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import ipaddress
@@ -190,6 +191,13 @@ async def destroy_all() -> list[str]:
         removed.append(pod_root.name)
     for netns in NETNS_DIR.glob(NETNS_PREFIX + "*") if NETNS_DIR.is_dir() else []:
         await delete_network(netns.name.removeprefix(NETNS_PREFIX))
-    with contextlib.suppress(SandboxError):
-        await _ip("link", "delete", BRIDGE, ok_if="Cannot find device")
+    if Path("/sys/class/net", BRIDGE).exists():
+        with contextlib.suppress(SandboxError):
+            await _ip("link", "delete", BRIDGE, ok_if="Cannot find device")
     return removed
+
+
+def down() -> list[str]:
+    """For ``simpod cluster down`` (blocking, outside any event loop)."""
+    removed = asyncio.run(destroy_all())
+    return [f"process-runtime sandboxes ({len(removed)})"] if removed else []
