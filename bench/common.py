@@ -52,9 +52,11 @@ async def bounded(items: Iterable[T], op: Callable[[T], Awaitable[object]], *, l
     await asyncio.gather(*(one(i) for i in items))
 
 
-def start_operator(kubeconfig: str, *args: str, log: Path) -> subprocess.Popen[bytes]:
+def start_operator(
+    kubeconfig: str, *args: str, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``simpod run ARGS`` in the background, output to ``log``."""
-    env = dict(os.environ, KUBECONFIG=kubeconfig)
+    env = dict(os.environ, KUBECONFIG=kubeconfig, **(env or {}))
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "simpod", "run", *args],

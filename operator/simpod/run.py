@@ -19,5 +19,7 @@ def run_operator(args: argparse.Namespace) -> int:
     kopf.configure(verbose=False)
     # Kopf logs every watch-event handler call at INFO: thousands a second at scale.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    for name in filter(None, os.environ.get("SIMPOD_DEBUG_LOGGERS", "").split(",")):
+        logging.getLogger(name).setLevel(logging.DEBUG)
     asyncio.run(kopf.operator(clusterwide=True, standalone=True))
     return 0

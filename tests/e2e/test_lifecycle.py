@@ -444,3 +444,35 @@ def test_unscheduled_pod_is_deleted_at_once(simpods: SimPods) -> None:
     )
     simpods.delete("unschedulable")
     simpods.gone("unschedulable", kubelet_seconds=0)
+
+
+# lifecycle_hook.go: a failing preStop hook is reported (FailedPreStopHook) and the
+# termination goes on
+def test_failed_pre_stop_hook_is_reported_and_termination_goes_on(simpods: SimPods) -> None:
+    simpods.create(
+        "prestop-fails",
+        {
+            "containers": [
+                {
+                    **APP,
+                    "lifecycle": {"preStop": {"exec": {"command": ["false"]}}},
+                    "sim": {"preStop": {"seconds": 1, "succeed": False}},
+                }
+            ]
+        },
+    )
+    simpods.wait("prestop-fails", lambda p: phase(p) == "Running", kubelet_seconds=10)
+    simpods.delete("prestop-fails")
+    simpods.gone("prestop-fails", kubelet_seconds=40)
+    reasons = [r for r, _ in simpods.events("prestop-fails")]
+    assert "FailedPreStopHook" in reasons
+    assert "Killing" in reasons
+
+
+# `kubectl wait --for=condition=Ready simpod/x` works as for pods
+def test_kubectl_wait_for_ready(simpods: SimPods) -> None:
+    simpods.create("waited", {"containers": [{**APP, "sim": {"startDelaySeconds": 5}}]})
+    result = simpods.cluster.kubectl(
+        "wait", "--for=condition=Ready", "simpod/waited", "-n", simpods.namespace, "--timeout=30s"
+    )
+    assert "condition met" in result.stdout

@@ -75,8 +75,11 @@ class Workers:
             await worker.run()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            # A malformed object (e.g. a hand-edited status) must never take the agent
+            # down: the pod gets a Warning Event and is retried on its next change.
             logger.exception("worker of %s/%s failed", worker.namespace, worker.name)
+            await worker.report_failure(exc)
         finally:
             self.workers.pop(uid, None)
 

@@ -250,6 +250,10 @@ class PodWorker:
         self.written = dict(result.get("status") or apply(baseline, patch))
         self.written_rv = _rv(result)
 
+    async def report_failure(self, exc: Exception) -> None:
+        message = f"error syncing pod, will retry on its next change: {exc!r}"
+        await self._post(Event("FailedSync", message[:1024], EventType.WARNING))
+
     async def _post(self, event: Event) -> None:
         try:
             await self.events.post(self.body, event)
