@@ -10,9 +10,12 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+
+import kubernetes
 
 from simpod.agent.worker import FINALIZER
 from simpod.api.group import API_VERSION, GROUP, SIMPOD, VERSION
@@ -36,9 +39,29 @@ def private_control_plane() -> Iterator[str]:
         os.symlink(real.home / "bin", Path(tmp) / "bin")
         private = Layout(Path(tmp))
         try:
-            yield str(controlplane.up(private, unsafe_no_fsync=True).kubeconfig)
+            kubeconfig = str(controlplane.up(private, unsafe_no_fsync=True).kubeconfig)
+            _wait_for_simpod_storage(kubeconfig)
+            yield kubeconfig
         finally:
             controlplane.down(private)
+
+
+def _wait_for_simpod_storage(kubeconfig: str, *, timeout: float = 60.0) -> None:
+    """An established CRD may still answer 429 "storage is (re)initializing" for a moment."""
+    api = kubernetes.config.new_client_from_config(config_file=kubeconfig)
+    custom = kubernetes.client.CustomObjectsApi(api)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                custom.list_cluster_custom_object(GROUP, VERSION, SIMPOD.plural, limit=1)
+                return
+            except kubernetes.client.exceptions.ApiException as exc:
+                if exc.status != 429 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        api.close()
 
 
 async def bounded(items: Iterable[T], op: Callable[[T], Awaitable[object]], *, limit: int) -> None:

@@ -120,15 +120,21 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
         await asyncio.sleep(WINDOW)
         cpu = cpu_seconds(pid) - cpu
         window = log.read_text(errors="replace")[offset:]
-        latencies = [float(m.group(3)) for m in _PROBE_LINE.finditer(window)]
-        if not latencies:
+        samples = [(m.group(2), float(m.group(3))) for m in _PROBE_LINE.finditer(window)]
+        if not samples:
             raise RuntimeError("no probe timings in the agent's log")
+        latencies = [ms for _, ms in samples]
+        by_handler = {
+            f"{handler}_probe_p99_ms": _quantile(0.99, [ms for h, ms in samples if h == handler])
+            for handler in {h for h, _ in samples}
+        }
         return {
             "pods_per_second": pods_per_second,
             "agent_cpu_percent": 100.0 * cpu / WINDOW,
             "probe_p50_ms": _quantile(0.5, latencies),
             "probe_p99_ms": _quantile(0.99, latencies),
             "probes_per_second": len(latencies) / WINDOW,
+            **by_handler,
         }
     finally:
         await bounded(
