@@ -45,8 +45,8 @@ format: $(BIN)/simpod
 node: setup ## the embedded control plane plus a real node (kubelet, containerd; root only)
 	$(SIMPOD) cluster up --with-node
 
-conformance: setup ## Pod-vs-SimPod differential tests on the real node (issue 8; scenarios to come)
-	@echo "conformance: tests/conformance/ does not exist yet; 'make node' starts the real node it needs"
+conformance: setup ## Pod-vs-SimPod differential tests on a real node of its own (root; CONFORMANCE_ARGS="--list", names, --jobs N)
+	$(BIN)/python -m tests.conformance $(CONFORMANCE_ARGS)
 
 crds: $(BIN)/simpod ## regenerate crds/ from the Python model
 	$(BIN)/python -m simpod.api.crds crds

@@ -1,0 +1,431 @@
+"""The generic runner: one scenario, both sides, the same wall clock.
+
+Each scenario gets a namespace of its own holding a ``Pod`` (pinned to the real node by
+``nodeName``, so no scheduler is involved) and a ``SimPod`` of the same name (pinned to
+``sim-node-1`` on the process runtime). Both are created at the same moment; a watch on
+each records its distinct states with the time each was first seen (relative to that
+object's create call), and a watch on the namespace's Events records each occurrence
+(a count increment is one more occurrence). Watch times are receipt times: the status
+timestamps the kubelet writes have one-second resolution, too coarse for a 0.5 s tolerance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+
+from simpod.api.group import API_VERSION, GROUP, SIMPOD, VERSION
+from simpod.cluster import controlplane, node
+from simpod.cluster.build import NODE_TARGETS, ensure_binaries
+from simpod.cluster.paths import Layout, layout
+from tests.conformance.scenarios import Action, Scenario, with_volumes
+from tests.conformance.timeline import Comparison, Event, Timeline, Tolerance, compare
+
+SIM_NODE = "sim-node-1"
+READY_LINE = "serving SimNodes"  # what ``simpod run`` logs once its agent serves nodes
+DEFAULT_HOME = Path("/tmp/simpod-conformance")
+SLACK = 3.0  # seconds the Events watch outlives the objects' (late Events still count)
+
+
+class Skip(Exception):
+    """This machine cannot run the conformance suite; the message says why."""
+
+
+@dataclass
+class Environment:
+    """A control plane with a real node, and an operator serving one process-runtime
+    SimNode; ``close`` stops what ``prepare`` started."""
+
+    home: Layout
+    kubeconfig: Path
+    api: client.ApiClient
+    operator: subprocess.Popen[bytes]
+    operator_log: Path
+    started_cluster: bool
+    keep_cluster: bool
+
+    def close(self) -> None:
+        self.operator.terminate()
+        try:
+            self.operator.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.operator.kill()
+            self.operator.wait()
+        self.api.close()
+        if self.started_cluster and not self.keep_cluster:
+            controlplane.down(self.home, purge=True)
+
+
+def prepare(home_dir: Path, *, keep_cluster: bool) -> Environment:
+    """Bring up (or reuse) the control plane and real node under ``home_dir``, which shares
+    the built binaries of the default ``$SIMPOD_HOME`` but nothing else: the shared cluster
+    is never touched. Raises :class:`Skip` where a real node cannot run here."""
+    home = Layout(home_dir)
+    try:
+        node.preflight(home)
+    except node.NodeUnsupported as exc:
+        raise Skip(str(exc)) from exc
+    shared = layout()
+    home_dir.mkdir(parents=True, exist_ok=True)
+    if not (home_dir / "bin").exists():
+        (home_dir / "bin").symlink_to(shared.bin_dir.parent)
+    ensure_binaries(home)
+    ensure_binaries(home, targets=NODE_TARGETS)
+    result = controlplane.up(home, unsafe_no_fsync=True, with_node=True)
+    api = config.new_client_from_config(config_file=str(result.kubeconfig))
+    _wait_for_simpod_storage(api)
+    log = home_dir / "conformance-operator.log"
+    env = dict(os.environ, KUBECONFIG=str(result.kubeconfig), SIMPOD_HOME=str(home_dir))
+    command = [sys.executable, "-m", "simpod", "run", "--nodes=1", "--enable-process-runtime"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    environment = Environment(
+        home, result.kubeconfig, api, proc, log, not result.already_running, keep_cluster
+    )
+    deadline = time.monotonic() + 60
+    while READY_LINE not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            environment.close()
+            raise RuntimeError(f"the operator did not start; its log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return environment
+
+
+def _wait_for_simpod_storage(api: client.ApiClient, timeout: float = 60) -> None:
+    """On a control plane just started, SimPod requests get 429 "storage is (re)initializing"
+    for a while after the CRD is established, and an agent starting then gives up."""
+    custom = client.CustomObjectsApi(api)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            custom.list_cluster_custom_object(GROUP, VERSION, SIMPOD.plural, limit=1)
+            return
+        except ApiException as exc:
+            if exc.status != 429 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+
+
+@dataclass
+class Side:
+    """One of the two objects of a scenario: how to create, watch, delete and patch it."""
+
+    label: str  # "Pod" or "SimPod", also the Events' involvedObject.kind
+    timeline: Timeline
+    create: Callable[[], None]
+    list_fn: Callable[..., Any]
+    list_args: tuple[Any, ...]
+    delete: Callable[[], None]
+    patch_status: Callable[[list[dict[str, Any]]], None]
+    kubectl_kind: str
+    t0: float = 0.0
+    until: float = 0.0
+    gone: bool = False
+    anchors: dict[str, float] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+
+@dataclass
+class Case:
+    scenario: Scenario
+    pod: Timeline
+    sim: Timeline
+    comparison: Comparison
+    actions: dict[str, list[dict[str, Any]]]
+
+
+def _pod_spec(scenario: Scenario) -> dict[str, Any]:
+    """The Pod side: the real node, local images only, no API token or service links (they
+    add volumes and variables that a SimPod does not have)."""
+    spec = with_volumes(scenario)
+    for key in ("initContainers", "containers"):
+        if key in spec:
+            spec[key] = [{**c, "imagePullPolicy": "Never"} for c in spec[key]]
+    return {
+        **spec,
+        "nodeName": node.NODE_NAME,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+    }
+
+
+def _sim_spec(scenario: Scenario) -> dict[str, Any]:
+    return {**with_volumes(scenario), "nodeName": SIM_NODE, "runtimeClassName": "process"}
+
+
+def _sides(env: Environment, namespace: str, scenario: Scenario) -> tuple[Side, Side]:
+    core = client.CoreV1Api(env.api)
+    custom = client.CustomObjectsApi(env.api)
+    name = scenario.name
+    meta = {"name": name, "namespace": namespace}
+    json_patch = "application/json-patch+json"
+
+    def create_pod() -> None:
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": _pod_spec(scenario)}
+        core.create_namespaced_pod(namespace, body)
+
+    def create_sim() -> None:
+        body = {
+            "apiVersion": API_VERSION,
+            "kind": SIMPOD.kind,
+            "metadata": meta,
+            "spec": _sim_spec(scenario),
+        }
+        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural, body)
+
+    pod = Side(
+        "Pod",
+        Timeline("Pod"),
+        create_pod,
+        core.list_namespaced_pod,
+        (namespace,),
+        lambda: core.delete_namespaced_pod(name, namespace),
+        lambda patch: core.patch_namespaced_pod_status(
+            name, namespace, patch, _content_type=json_patch
+        ),
+        "pod",
+    )
+    sim = Side(
+        "SimPod",
+        Timeline("SimPod"),
+        create_sim,
+        custom.list_namespaced_custom_object,
+        (GROUP, VERSION, namespace, SIMPOD.plural),
+        lambda: custom.delete_namespaced_custom_object(
+            GROUP, VERSION, namespace, SIMPOD.plural, name
+        ),
+        lambda patch: custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, SIMPOD.plural, name, patch, _content_type=json_patch
+        ),
+        "simpod",
+    )
+    return pod, sim
+
+
+def _resource_version(list_fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    listed = list_fn(*args, _preload_content=False)
+    return str(json.loads(listed.data)["metadata"]["resourceVersion"])
+
+
+def _stream(
+    list_fn: Callable[..., Any], args: tuple[Any, ...], until: float, **kwargs: Any
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(type, raw object) of a watch from now until ``until`` (monotonic), re-watching from
+    the last resourceVersion whenever the server ends a stream early."""
+    rv = _resource_version(list_fn, args)
+    while (remaining := until - time.monotonic()) > 0:
+        w = watch.Watch()
+        for event in w.stream(
+            list_fn,
+            *args,
+            resource_version=rv,
+            timeout_seconds=max(1, int(remaining + 0.999)),
+            _request_timeout=remaining + 10,
+            **kwargs,
+        ):
+            raw = event["raw_object"]
+            if event["type"] == "ERROR":
+                raise RuntimeError(f"watch error: {raw}")
+            rv = raw["metadata"]["resourceVersion"]
+            yield event["type"], raw
+            if time.monotonic() >= until:
+                w.stop()
+                return
+
+
+def _anchors(obj: Mapping[str, Any], t: float, side: Side) -> None:
+    status = obj.get("status") or {}
+    statuses = status.get("containerStatuses") or ()
+    wanted = {c["name"] for c in (obj.get("spec") or {}).get("containers") or ()}
+    running = {s["name"] for s in statuses if "running" in (s.get("state") or {})}
+    if wanted and wanted <= running:
+        side.anchors.setdefault("running", t)
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or ()}
+    if conditions.get("Ready") == "True":
+        side.anchors.setdefault("ready", t)
+
+
+def _record(side: Side, name: str, scheduled: list[Action]) -> None:
+    """Watch the side's object until its window ends or it is gone; fire its actions when
+    their anchor is reached (one timer each)."""
+    pending = list(scheduled)
+    try:
+        for kind, obj in _stream(
+            side.list_fn, side.list_args, side.until, field_selector=f"metadata.name={name}"
+        ):
+            t = side.now()
+            side.timeline.observe(t, obj)
+            _anchors(obj, t, side)
+            for action in [a for a in pending if a.after in side.anchors]:
+                pending.remove(action)
+                fire_at = side.anchors[action.after] + action.delay
+                timer = threading.Timer(max(0.0, fire_at - side.now()), _act, (side, action))
+                timer.daemon = True
+                timer.start()
+            if kind == "DELETED":
+                side.gone = True
+                return
+    except Exception as exc:
+        side.timeline.errors.append(f"watch: {exc!r}")
+    side.timeline.errors += [f"action {a.do} never fired: no {a.after!r} state" for a in pending]
+
+
+def _act(side: Side, action: Action) -> None:
+    side.actions.append({"do": action.do, "t": round(side.now(), 3), "arg": action.arg})
+    try:
+        if action.do == "delete":
+            side.delete()
+        else:
+            cond = {"type": action.arg, "status": "True"}
+            side.patch_status([{"op": "add", "path": "/status/conditions/-", "value": cond}])
+    except ApiException as exc:
+        side.timeline.errors.append(f"action {action.do}: {exc.status} {exc.reason}")
+
+
+def _record_events(env: Environment, namespace: str, sides: dict[str, Side], until: float) -> None:
+    """Every Event of the namespace, each count increment as one occurrence, on the side of
+    its involvedObject.kind, timed against that side's create call."""
+    core = client.CoreV1Api(env.api)
+    seen: dict[str, int] = {}
+    try:
+        for _, ev in _stream(core.list_namespaced_event, (namespace,), until):
+            side = sides.get((ev.get("involvedObject") or {}).get("kind", ""))
+            if side is None:
+                continue
+            count = max(ev.get("count") or 1, (ev.get("series") or {}).get("count") or 0)
+            uid = ev["metadata"]["uid"]
+            new = count - seen.get(uid, 0)
+            seen[uid] = count
+            for _ in range(max(0, new)):
+                side.timeline.events.append(
+                    Event(
+                        side.now(),
+                        (ev.get("involvedObject") or {}).get("fieldPath") or "",
+                        ev.get("reason") or "",
+                        ev.get("type") or "",
+                        ev.get("message") or "",
+                    )
+                )
+    except Exception as exc:
+        for side in sides.values():
+            side.timeline.errors.append(f"events watch: {exc!r}")
+
+
+def _display(env: Environment, namespace: str, side: Side, name: str) -> None:
+    """kubectl's READY, STATUS and RESTARTS (the count only; "(5s ago)" varies)."""
+    if side.gone:
+        return
+    done = subprocess.run(
+        [
+            str(env.home.binary("kubectl")),
+            f"--kubeconfig={env.kubeconfig}",
+            "-n",
+            namespace,
+            "get",
+            side.kubectl_kind,
+            name,
+            "--no-headers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    columns = done.stdout.split()
+    if len(columns) >= 4:
+        side.timeline.display = (columns[1], columns[2], columns[3])
+
+
+def _namespace(env: Environment, scenario: Scenario) -> str:
+    core = client.CoreV1Api(env.api)
+    name = f"conf-{scenario.name}-{uuid.uuid4().hex[:5]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    deadline = time.monotonic() + 30
+    while not core.list_namespaced_service_account(name).items:  # Pod admission needs it
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no default service account in {name} after 30s")
+        time.sleep(0.1)
+    return name
+
+
+def run(env: Environment, scenario: Scenario) -> Case:
+    """Both sides of one scenario, at the same time; the namespace is deleted afterwards
+    (returned to the caller through ``cleanup`` so that the run can wait for it)."""
+    namespace = _namespace(env, scenario)
+    pod, sim = _sides(env, namespace, scenario)
+    start = time.monotonic()
+    for side in (pod, sim):  # the watches start now, the objects half a second later
+        side.until = start + 0.5 + scenario.seconds
+    events = threading.Thread(
+        target=_record_events,
+        args=(env, namespace, {"Pod": pod, "SimPod": sim}, start + 0.5 + scenario.seconds + SLACK),
+    )
+    recorders = [
+        threading.Thread(target=_record, args=(s, scenario.name, list(scenario.actions)))
+        for s in (pod, sim)
+    ]
+    for thread in (events, *recorders):
+        thread.start()
+    time.sleep(0.5)  # the watches are established before anything happens
+    for side in (pod, sim):
+        side.t0 = time.monotonic()
+        try:
+            side.create()
+        except ApiException as exc:
+            side.timeline.errors.append(f"create: {exc.status} {exc.body}")
+    for thread in recorders:
+        thread.join()
+    for side in (pod, sim):
+        _display(env, namespace, side, scenario.name)
+    events.join()
+    cleanup(env, namespace, scenario.name)
+    tolerance = Tolerance(0.5, 0.1 if scenario.backoff else 0.0)
+    return Case(
+        scenario,
+        pod.timeline,
+        sim.timeline,
+        compare(pod.timeline, sim.timeline, tolerance),
+        {"Pod": pod.actions, "SimPod": sim.actions},
+    )
+
+
+def cleanup(env: Environment, namespace: str, name: str) -> None:
+    """Delete the Pod at once (grace 0) and the namespace; the operator removes the SimPod
+    (and its processes) as the namespace goes."""
+    core = client.CoreV1Api(env.api)
+    with contextlib.suppress(ApiException):
+        core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+    with contextlib.suppress(ApiException):
+        core.delete_namespace(namespace, propagation_policy="Background")
+
+
+def wait_namespaces_gone(env: Environment, timeout: float = 90) -> list[str]:
+    """Namespaces of this suite still there after ``timeout`` (their SimPods' finalizers
+    need the operator, which must not be stopped before)."""
+    core = client.CoreV1Api(env.api)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [
+            n.metadata.name
+            for n in core.list_namespace().items
+            if n.metadata.name.startswith("conf-")
+        ]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
