@@ -259,7 +259,7 @@ class _Sync:
         self.actions.append(StartContainer(c, attempt, init))
         self.hashes[c.name] = c.spec_hash
         self.busy.add(c.name)
-        self.emit("Created", f"Created container: {c.name}", path=self.path(c))
+        self.emit("Created", "Container created", path=self.path(c))
 
     def kill(self, c: ContainerSpec, grace: float, reason: KillReason, message: str) -> None:
         inst = self.runtime[c.name]
@@ -275,11 +275,25 @@ class _Sync:
         ran = prev.last_state is not None or not isinstance(prev.state, Waiting)
         return prev.restart_count + 1 if ran else 0
 
+    def backoff_reference(self, c: ContainerSpec, finished: float) -> float | None:
+        """The exit the crash-loop window is measured from; None: no window at all.
+
+        After a liveness or startup kill the kubelet kills and restarts in one sync, with
+        the container statuses taken before the kill: it measures the window from the
+        container that exited *before* the killed one, and with none there it neither
+        backs off nor opens a window. So the first two probe kills restart at once.
+        """
+        if not (self.tripped(c, ProbeKind.LIVENESS) or self.tripped(c, ProbeKind.STARTUP)):
+            return finished
+        prev = self.previous.status_of(c.name)
+        return prev.last_state.finished_at if prev and prev.last_state else None
+
     def restart(self, c: ContainerSpec, inst: Instance) -> None:
         """Start the next instance now, or wait out the crash-loop backoff."""
         key = backoff_key(c.name, c.spec_hash)
         finished = inst.finished_at if inst.finished_at is not None else self.now
-        until = self.backoff.wait_until(key, finished)
+        reference = self.backoff_reference(c, finished)
+        until = None if reference is None else self.backoff.wait_until(key, reference)
         if until is not None and self.now < until:
             delay = go_duration(self.backoff.current_delay(key))
             self.crash_waits[c.name] = Waiting(
@@ -296,7 +310,8 @@ class _Sync:
                 )
             self.wakes.append(until)
             return
-        self.backoff = self.backoff.record_restart(key, finished, self.now)
+        if reference is not None:
+            self.backoff = self.backoff.record_restart(key, reference, self.now)
         self.start(c, inst.attempt + 1)
 
     # ------------------------------------------------------------------ the sync
@@ -334,7 +349,7 @@ class _Sync:
                 self.kill_failed_hooks()
                 if self.sync_init_containers() and self.sync_app_containers():
                     self.stop_all(spec_grace_seconds(self.spec))
-        self.schedule_probes(deleting=deleting)
+        self.schedule_probes(deleting=deleting, origin=start_time)
 
         anything_live = any(i.live for i in self.runtime.values())
         pod_is_terminal = (deleting or deadline_hit) and not anything_live
@@ -359,7 +374,10 @@ class _Sync:
             init_statuses,
             app_statuses,
             phase,
-            sandbox_ready=anything_live or not phase.terminal,
+            # The sandbox counts as ready once a container process ran in it (the real node
+            # shows False while its first container is still being created).
+            sandbox_ready=(anything_live or not phase.terminal)
+            and any(i.started_at is not None or not i.live for i in self.runtime.values()),
             previous=self.previous.conditions,
             now=self.now,
         )
@@ -442,7 +460,7 @@ class _Sync:
             )
         self.probes[key] = worker.record(probe, obs.success)
 
-    def schedule_probes(self, *, deleting: bool) -> None:
+    def schedule_probes(self, *, deleting: bool, origin: float) -> None:
         for c in self.probed():
             inst = self.runtime.get(c.name)
             if (
@@ -460,7 +478,7 @@ class _Sync:
                     continue
                 if not probe_runs(kind, started=started, deleting=deleting):
                     continue
-                due = worker.due_at(probe, started_at=inst.started_at, now=self.now)
+                due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 if due is None:
                     continue
                 if due <= self.now:
@@ -478,7 +496,7 @@ class _Sync:
                 continue
             if self.announced.get(c.name, -1) < inst.attempt:
                 self.announced[c.name] = inst.attempt
-                self.emit("Started", f"Started container {c.name}", path=self.path(c))
+                self.emit("Started", "Container started", path=self.path(c))
 
     # ------------------------------------------------------------------ stopping
 
@@ -545,7 +563,10 @@ class _Sync:
             inst = self.live(c.name)
             if inst is None or inst.stopping or inst.post_start_error is None:
                 continue
-            self.emit("FailedPostStartHook", inst.post_start_error, warning=True, path=self.path(c))
+            # The kubelet keeps the hook's output out of the Event (it may hold secrets).
+            self.emit(
+                "FailedPostStartHook", "PostStartHook failed", warning=True, path=self.path(c)
+            )
             self.kill(
                 c,
                 spec_grace_seconds(self.spec),

@@ -10,6 +10,7 @@ puts the worker on hold until the container is replaced, as the kubelet does.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -82,14 +83,20 @@ class ProbeWorker:
             return replace(worker, on_hold=True, run=0)
         return worker
 
-    def due_at(self, spec: ProbeSpec, *, started_at: float, now: float) -> float | None:
-        """When this worker next probes; the first run waits initialDelaySeconds from the
-        container start (and happens at once when gating lifts later than that)."""
+    def due_at(self, spec: ProbeSpec, *, origin: float, started_at: float) -> float | None:
+        """When this worker next probes. As the kubelet's prober, a worker ticks every
+        period from when the pod was admitted (``origin``); its first tick finds no running
+        container, and ticks before initialDelaySeconds from the container's start (or
+        before gating lifts) are skipped. So the first probe is the first tick after that,
+        never at the very instant a container starts."""
         if self.on_hold:
             return None
         if self.next_at is not None:
             return self.next_at
-        return max(started_at + spec.initial_delay_seconds, now)
+        earliest = started_at + spec.initial_delay_seconds
+        period = spec.period_seconds
+        ticks = max(1, math.ceil((earliest - origin) / period - 1e-9))
+        return origin + ticks * period  # if already past (gating lifted late): due now
 
     def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
         """A probe was handed to the runtime now; the next one waits a period (never

@@ -29,9 +29,7 @@ def app(name: str = "app", **fields: Any) -> dict[str, Any]:
 
 
 def started_names(node: Node) -> list[str]:
-    return [
-        e.message.removeprefix("Started container ") for e in node.events if e.reason == "Started"
-    ]
+    return [e.field_path.split("{")[1].rstrip("}") for e in node.events if e.reason == "Started"]
 
 
 def test_simple_pod_runs_and_is_ready() -> None:
@@ -163,7 +161,9 @@ def test_sidecar_must_start_before_the_next_init_container() -> None:
         )
     )
     node.settle()
-    assert set(node.instances) == {"s"}
+    assert set(node.instances) == {"s"} and not node.probes  # first tick: nothing running yet
+    node.advance(2)
+    node.settle()
     assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
     assert node.status.init_container_statuses[0].started is False
     node.answer("s", ProbeKind.STARTUP, True)
@@ -187,6 +187,25 @@ def test_sidecar_restarts_whenever_it_exits() -> None:
     assert node.instances["s"].attempt == 1
     assert node.status.phase is P.RUNNING
     assert node.condition("Initialized")[0] == "True"
+
+
+def test_liveness_kills_restart_at_once_unless_an_earlier_exit_was_recent() -> None:
+    """The kubelet checks the crash-loop window against the exit before the killed one."""
+    probe = {**EXEC, "failureThreshold": 1, "periodSeconds": 1}
+    node = Node(pod([app(livenessProbe=probe)]))
+    node.settle()
+    for attempt in (1, 2):
+        node.advance(1)
+        node.settle()
+        node.answer("app", ProbeKind.LIVENESS, False)
+        node.settle()
+        assert node.instances["app"].attempt == attempt  # restarted at once, no back-off
+    node.advance(1)
+    node.settle()
+    node.answer("app", ProbeKind.LIVENESS, False)
+    node.settle()
+    assert node.instances["app"].attempt == 2  # the previous exit was 1 s ago: back-off
+    assert node.status.container_statuses[0].state.reason == "CrashLoopBackOff"
 
 
 def test_sidecar_is_not_restarted_once_the_app_containers_are_done() -> None:
@@ -223,6 +242,8 @@ def test_liveness_failure_kills_and_restarts() -> None:
     probe = {**EXEC, "failureThreshold": 2, "terminationGracePeriodSeconds": 4}
     node = Node(pod([app(livenessProbe=probe)], terminationGracePeriodSeconds=60))
     node.settle()
+    node.advance(10)
+    node.settle()
     assert node.probes[-1].kind is ProbeKind.LIVENESS
     node.answer("app", ProbeKind.LIVENESS, False, "boom")
     assert not node.kills
@@ -246,8 +267,9 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
         "ContainersNotReady",
         "containers with unready status: [app]",
     )
-    assert d.wake_at == node.now + 5 and not node.probes
-    node.advance(5)
+    # admitted and started at once: ticks every 3 s; the first after the 5 s delay is at 6
+    assert d.wake_at == node.now + 6 and not node.probes
+    node.advance(6)
     d = node.sync()
     assert [p.kind for p in node.probes] == [ProbeKind.READINESS]
     assert d.wake_at == node.now + 3
@@ -260,6 +282,8 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
 
 def test_startup_probe_gates_liveness_and_readiness() -> None:
     node = Node(pod([app(startupProbe=EXEC, livenessProbe=EXEC, readinessProbe=EXEC)]))
+    node.settle()
+    node.advance(10)
     node.settle()
     assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
     node.answer("app", ProbeKind.STARTUP, True)
@@ -336,8 +360,8 @@ def test_failed_post_start_hook_kills_the_container() -> None:
     )
     d = node.sync()
     assert [(e.reason, e.message) for e in d.events] == [
-        ("Started", "Started container app"),
-        ("FailedPostStartHook", "hook said no"),
+        ("Started", "Container started"),
+        ("FailedPostStartHook", "PostStartHook failed"),
         ("Killing", "FailedPostStartHook"),
     ]
     node.settle()

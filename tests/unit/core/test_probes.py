@@ -41,7 +41,7 @@ def test_liveness_trips_after_failure_threshold_and_holds() -> None:
     worker = worker.record(spec, False)
     assert worker.tripped and worker.on_hold
     assert worker.record(spec, True) == worker  # on hold until the container is replaced
-    assert worker.due_at(spec, started_at=0, now=100) is None
+    assert worker.due_at(spec, origin=0, started_at=0) is None
 
 
 def test_a_success_between_failures_resets_the_count() -> None:
@@ -49,13 +49,15 @@ def test_a_success_between_failures_resets_the_count() -> None:
     assert run(K.LIVENESS, spec, "-+-")[-1] is R.SUCCESS
 
 
-def test_timing_initial_delay_then_period() -> None:
+def test_timing_on_the_workers_grid_from_admission() -> None:
     spec = ProbeSpec(initial_delay_seconds=5, period_seconds=10)
     w = ProbeWorker.fresh(K.READINESS, 0)
-    assert w.due_at(spec, started_at=100, now=100) == 105
-    assert w.due_at(spec, started_at=100, now=130) == 130  # gating lifted late: at once
-    w = w.issued(spec, 105)
-    assert w.due_at(spec, started_at=100, now=106) == 115
+    # admitted at 98, started at 100: ticks at 108, 118...; the first after 100 + 5
+    assert w.due_at(spec, origin=98, started_at=100) == 108  # past it (gating lifted late): due
+    # the first tick (at admission) never probes, even with no delay at all
+    assert w.due_at(ProbeSpec(), origin=100, started_at=100) == 110
+    w = w.issued(spec, 108.3)  # woken a little late: the next one a period later
+    assert w.due_at(spec, origin=98, started_at=100) == 118.3
 
 
 def test_next_probe_never_overlaps_a_long_timeout() -> None:

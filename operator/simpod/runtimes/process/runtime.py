@@ -485,12 +485,14 @@ class ProcessPodRuntime:
         child = await self._child_pid(c.name, attempt)
         began = time.monotonic()
         if c.pre_stop and grace > 0:
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(self._wall(grace)):
                     error = await self._hook(c.name, c.pre_stop, timeout=self._wall(grace))
-                    if error is not None:
-                        self.pending.append(PreStopFailed(c.name, error))
-                        self.notify()
+            except TimeoutError:
+                error = "PreStopHook failed"  # cut off by the grace, as the kubelet says
+            if error is not None:
+                self.pending.append(PreStopFailed(c.name, error))
+                self.notify()
         elapsed = (time.monotonic() - began) * self.scale
         if child:
             spawn.kill_group(child, signal.SIGTERM)

@@ -84,6 +84,9 @@ def timeline(c: ContainerSpec, record: Record, script: AttemptScript) -> Timelin
         kill_at = term_at + stop_timeout(grace, pre_stop)
         if c.pre_stop and not script.pre_stop.succeed:
             pre_stop_failure = (record.kill_at + pre_stop, _hook_message("PreStopHook", c.pre_stop))
+        elif c.pre_stop and script.pre_stop.seconds > grace:
+            # cut off by the grace: the kubelet reports the hook as failed
+            pre_stop_failure = (record.kill_at + pre_stop, "PreStopHook failed")
         term = script.on_term
         killed = (kill_at, KILL_EXIT_CODE, SIGKILL)
         if not term.ignore and term_at + term.exit_after < kill_at:
