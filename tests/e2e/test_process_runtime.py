@@ -426,11 +426,8 @@ def test_failing_exec_post_start_hook_kills_the_container(pods: SimPods) -> None
     pods.wait("badhook", lambda o: phase(o) == "Failed", kubelet_seconds=30, what="Failed")
     failed = [m for r, m in pods.events("badhook") if r == "FailedPostStartHook"]
     assert len(failed) == 1
-    assert failed[0].startswith(
-        'Exec lifecycle hook ([sh -c echo nope; exit 3]) for Container "app"'
-    )
-    assert "command 'sh -c echo nope; exit 3' exited with 3: " in failed[0]
-    assert 'message: "nope\\n"' in failed[0]
+    # kubelet 1.35 keeps the hook's output out of the Event (it may hold secrets)
+    assert failed[0] == "PostStartHook failed"
 
 
 def test_containers_survive_an_agent_restart(pods: SimPods, agent: Agent) -> None:
