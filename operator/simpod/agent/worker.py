@@ -29,6 +29,7 @@ from simpod.core.clock import to_kubelet
 from simpod.core.display import print_pod
 from simpod.core.kubelet import Event, EventType, KubeletSettings, PodBook, PodDecision, sync_pod
 from simpod.core.model import Condition, Pod, PodStatus
+from simpod.core.relist import as_relisted
 from simpod.core.serialize import SpecError, parse_pod, parse_status
 from simpod.kube import Api
 from simpod.runtimes.base import PodRuntime
@@ -86,6 +87,8 @@ class PodWorker:
         self.written_rv = _rv(body)
         self.spec_error = ""
         self.events = PodEvents(api, node=node.name)
+        self.origin = self.now()  # the relist grid: this worker's start, like a PLEG's
+        self.next_relist: float | None = None
 
     @property
     def name(self) -> str:
@@ -207,11 +210,13 @@ class PodWorker:
         """Sync repeatedly at one instant until no action is left: one write per instant."""
         events: list[Event] = []
         for _ in range(MAX_ROUNDS):
+            relisted = as_relisted(runtime.instances(pod, now), origin=self.origin, now=now)
+            self.next_relist = relisted.next_relist
             decision = sync_pod(
                 pod,
                 previous,
                 book,
-                runtime.instances(pod, now),
+                relisted.instances,
                 now=now,
                 observations=runtime.take_observations(pod, now),
             )
@@ -261,7 +266,7 @@ class PodWorker:
             self.logger.warning("event %s on %s not recorded: %s", event.reason, self.name, exc)
 
     async def _sleep(self, decision: PodDecision, runtime_wake: float | None, now: float) -> None:
-        moments = [t for t in (decision.wake_at, runtime_wake) if t is not None]
+        moments = [t for t in (decision.wake_at, runtime_wake, self.next_relist) if t is not None]
         timeout = max(0.0, (min(moments) - now) / self.scale) if moments else None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.poke.wait(), timeout)
