@@ -34,6 +34,7 @@ from simpod.core.grace import (
     spec_grace_seconds,
 )
 from simpod.core.model import (
+    ConditionStatus,
     ContainerSpec,
     ContainerState,
     ContainerStatus,
@@ -275,6 +276,15 @@ class _Sync:
         ran = prev.last_state is not None or not isinstance(prev.state, Waiting)
         return prev.restart_count + 1 if ran else 0
 
+    def sandbox_made(self) -> bool:
+        """The sandbox counts as ready once a container process ran in it (a real node
+        shows False while its first container is still being created) and stays so while
+        containers restart in it."""
+        before = self.previous.condition("PodReadyToStartContainers")
+        if before is not None and before.status is ConditionStatus.TRUE:
+            return True
+        return any(i.started_at is not None or not i.live for i in self.runtime.values())
+
     def backoff_reference(self, c: ContainerSpec, finished: float) -> float | None:
         """The exit the crash-loop window is measured from; None: no window at all.
 
@@ -374,10 +384,7 @@ class _Sync:
             init_statuses,
             app_statuses,
             phase,
-            # The sandbox counts as ready once a container process ran in it (the real node
-            # shows False while its first container is still being created).
-            sandbox_ready=(anything_live or not phase.terminal)
-            and any(i.started_at is not None or not i.live for i in self.runtime.values()),
+            sandbox_ready=(anything_live or not phase.terminal) and self.sandbox_made(),
             previous=self.previous.conditions,
             now=self.now,
         )

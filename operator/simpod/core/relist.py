@@ -34,9 +34,9 @@ def as_relisted(instances: Mapping[str, Instance], *, origin: float, now: float)
     shown: dict[str, Instance] = {}
     hidden = False
     for name, inst in instances.items():
+        shown[name] = inst
         if inst.state is InstanceState.EXITED and (inst.finished_at or tick) > tick:
             hidden = True
             was = InstanceState.RUNNING if inst.started_at is not None else InstanceState.CREATED
-            inst = replace(inst, state=was, finished_at=None, exit_code=0, signal=0)
-        shown[name] = inst
+            shown[name] = replace(inst, state=was, finished_at=None, exit_code=0, signal=0)
     return Relisted(shown, tick + RELIST_PERIOD_SECONDS if hidden else None)
