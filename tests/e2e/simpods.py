@@ -82,6 +82,16 @@ class SimPods:
             time.sleep(0.1)
         pytest.fail(f"{name} still exists")
 
+    def wait_events(self, name: str, *reasons: str, timeout: float = 15.0) -> list[tuple[str, str]]:
+        """The pod's Events once every reason in ``reasons`` is among them: Events are
+        posted after the status write they belong to, as the kubelet's recorder does."""
+        deadline = time.monotonic() + timeout
+        while not set(reasons) <= _reasons(events := self.events(name)):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name}: events {sorted(reasons)} not all seen in {events}")
+            time.sleep(0.1)
+        return events
+
     def events(self, name: str) -> list[tuple[str, str]]:
         listed = client.CoreV1Api(self.cluster.api).list_namespaced_event(
             self.namespace, field_selector=f"involvedObject.name={name}"
@@ -90,6 +100,10 @@ class SimPods:
             listed.items, key=lambda e: (e.last_timestamp, e.metadata.creation_timestamp)
         )
         return [(e.reason, e.message) for e in items]
+
+
+def _reasons(events: list[tuple[str, str]]) -> set[str]:
+    return {reason for reason, _ in events}
 
 
 def _status(obj: Obj | None) -> Any:

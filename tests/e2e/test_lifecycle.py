@@ -198,9 +198,8 @@ def test_liveness_probe_failure_restarts_container(simpods: SimPods) -> None:
     )
     last = container(pod, "app")["lastState"]["terminated"]
     assert last["exitCode"] == 143
-    reasons = [r for r, _ in simpods.events("liveness")]
-    assert "Unhealthy" in reasons and "Killing" in reasons
-    kill = next(m for r, m in simpods.events("liveness") if r == "Killing")
+    events = simpods.wait_events("liveness", "Unhealthy", "Killing")
+    kill = next(m for r, m in events if r == "Killing")
     assert kill == "Container app failed liveness probe, will be restarted"
 
 
@@ -222,7 +221,7 @@ def test_crash_loop_backoff_state_and_event(simpods: SimPods) -> None:
     assert re.match(
         r"back-off (10|20)s restarting failed container=app pod=crashloop_", waiting["message"]
     )
-    assert any(r == "BackOff" for r, _ in simpods.events("crashloop"))
+    simpods.wait_events("crashloop", "BackOff")
 
 
 # pods.go: "should be submitted and removed" + graceful deletion with a slow TERM handler
@@ -285,7 +284,7 @@ def test_failed_post_start_hook_kills_container(simpods: SimPods) -> None:
     )
     pod = simpods.wait("poststart", lambda p: phase(p) == "Failed", kubelet_seconds=40)
     assert _exited(pod, "app")
-    assert "FailedPostStartHook" in [r for r, _ in simpods.events("poststart")]
+    simpods.wait_events("poststart", "FailedPostStartHook")
 
 
 # container_lifecycle_test.go (native sidecars): a sidecar starts before the app, keeps
@@ -375,7 +374,7 @@ def test_failing_startup_probe_restarts_container(simpods: SimPods) -> None:
         what="a restart",
     )
     assert container(pod, "app")["started"] is False
-    events = simpods.events("startup-fails")
+    events = simpods.wait_events("startup-fails", "Killing")
     assert ("Killing", "Container app failed startup probe, will be restarted") in events
     assert not any(m.startswith("Liveness probe failed") for _, m in events)
 
