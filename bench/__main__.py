@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import admission, api, controlplane, process, schedule, startup, steady
+from bench import admission, api, controlplane, process, realnode, schedule, startup, steady
 from bench.results import LATEST, TABLE, merge, render
 
 SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
@@ -17,6 +17,7 @@ SCENARIOS: dict[str, Callable[[], dict[str, float]]] = {
     "startup": startup.run,
     "steady": steady.run,
     "process": process.run,
+    "realnode": realnode.run,
 }
 
 

@@ -20,7 +20,7 @@ import kubernetes
 from simpod.agent.worker import FINALIZER
 from simpod.api.group import API_VERSION, GROUP, SIMPOD, VERSION
 from simpod.cluster import controlplane
-from simpod.cluster.build import ensure_binaries
+from simpod.cluster.build import NODE_TARGETS, ensure_binaries
 from simpod.cluster.paths import Layout, layout
 
 T = TypeVar("T")
@@ -30,20 +30,24 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 @contextlib.contextmanager
-def private_control_plane() -> Iterator[str]:
+def private_control_plane(*, with_node: bool = False) -> Iterator[str]:
     """A fresh control plane of its own (etcd without fsync), so that no other operator
-    or test on the shared one disturbs the figures; yields its kubeconfig path."""
+    or test on the shared one disturbs the figures; yields its kubeconfig path.
+    ``with_node`` adds the real kubelet node (``simpod cluster up --with-node``)."""
     real = layout()
     ensure_binaries(real)
+    if with_node:
+        ensure_binaries(real, targets=NODE_TARGETS)
     with tempfile.TemporaryDirectory(prefix="simpod-bench-") as tmp:
         os.symlink(real.home / "bin", Path(tmp) / "bin")
         private = Layout(Path(tmp))
         try:
-            kubeconfig = str(controlplane.up(private, unsafe_no_fsync=True).kubeconfig)
+            up = controlplane.up(private, unsafe_no_fsync=True, with_node=with_node)
+            kubeconfig = str(up.kubeconfig)
             _wait_for_simpod_storage(kubeconfig)
             yield kubeconfig
         finally:
-            controlplane.down(private)
+            controlplane.down(private, purge=with_node)
 
 
 def _wait_for_simpod_storage(kubeconfig: str, *, timeout: float = 60.0) -> None:
