@@ -16,15 +16,36 @@ from simpod.api.group import GROUP, VERSION, Kind
 MERGE_PATCH = "application/merge-patch+json"
 
 
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
 async def new_api_client() -> client.ApiClient:
     """In-cluster credentials when running in a pod, else the current kubeconfig."""
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         try:
             config.load_incluster_config()
-            return client.ApiClient()
+            return _without_env_lookups(client.ApiClient())
         except ConfigException:
             pass
-    return await config.new_client_from_config(config_file=os.environ.get("KUBECONFIG"))
+    api_client = await config.new_client_from_config(config_file=os.environ.get("KUBECONFIG"))
+    return _without_env_lookups(api_client)
+
+
+def _without_env_lookups(api_client: client.ApiClient) -> client.ApiClient:
+    """kubernetes_asyncio makes its aiohttp session with ``trust_env=True``, which reads
+    ``~/.netrc`` and the proxy variables on every request: about 8 % of the scheduler's CPU
+    in the ``schedule`` benchmark. Without any proxy configured there is nothing to trust
+    the environment for (Kopf's own session does the same by default)."""
+    if not any(os.environ.get(name) for name in PROXY_VARIABLES):
+        api_client.rest_client.pool_manager._trust_env = False
+    return api_client
 
 
 class Api:
