@@ -42,6 +42,9 @@ from simpod.controllers.scheduling import (
     effective_requests,
     schedule,
 )
+from simpod.core.display import print_pod
+from simpod.core.model import PodStatus
+from simpod.core.serialize import SpecError, parse_spec
 from simpod.kube import MERGE_PATCH, Api
 from simpod.memo import memo_api, memo_settings
 
@@ -64,6 +67,7 @@ class Pending:
     info: PodInfo
     meta: Mapping[str, Any] = field(compare=False)
     conditions: tuple[Mapping[str, Any], ...] = field(compare=False)
+    display: Mapping[str, Any] = field(compare=False, default_factory=dict)
 
 
 def _terminal(status: Mapping[str, Any]) -> bool:
@@ -98,7 +102,17 @@ def _pending(body: Mapping[str, Any]) -> Pending | None:
         PodInfo.from_api(body),
         {k: meta.get(k) for k in ("name", "namespace", "uid")},
         tuple(status.get("conditions") or ()),
+        _pending_display(spec),
     )
+
+
+def _pending_display(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What `kubectl get` shows for a pod no node has taken yet: 0/N, Pending, 0."""
+    try:
+        row = print_pod(parse_spec(spec), PodStatus(), deletion_time=None, now=0.0)
+    except SpecError:
+        return {}
+    return {"ready": row.ready, "status": row.status, "restarts": "0", "restartsCount": 0}
 
 
 def _values(index: kopf.Index[Any, Any]) -> Iterable[Any]:
@@ -322,8 +336,9 @@ class Scheduler:
                 message=message,
             )
             try:
+                patch = {"phase": "Pending", "conditions": conditions, "display": pod.display}
                 await self.api.patch_status(
-                    SIMPOD, meta["name"], {"conditions": conditions}, namespace=meta["namespace"]
+                    SIMPOD, meta["name"], patch, namespace=meta["namespace"]
                 )
             except ApiException as exc:
                 if exc.status != 404:
