@@ -257,7 +257,7 @@ def test_term_ignored_until_kill(simpods: SimPods) -> None:
         },
     )
     pod = simpods.wait(
-        "ignores-term", lambda p: bool(_exited(p, "app")), kubelet_seconds=60, what="exit"
+        "ignores-term", lambda p: phase(p) == "Failed", kubelet_seconds=60, what="Failed"
     )
     assert _exited(pod, "app")["exitCode"] == 137
     assert phase(pod) == "Failed"

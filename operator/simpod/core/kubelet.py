@@ -55,6 +55,7 @@ from simpod.core.probes import (
     failure_event_message,
     probe_runs,
 )
+from simpod.core.relist import RELIST_PERIOD_SECONDS
 from simpod.core.runtime import (
     Action,
     Instance,
@@ -111,6 +112,7 @@ class PodBook:
     grace_deadline: float | None = None
     deadline_exceeded: bool = False
     restarting: bool = False
+    stopped_at: float | None = None  # every container stopped; the phase waits on teardown
 
     def to_dict(self) -> JSON:
         return {
@@ -121,6 +123,7 @@ class PodBook:
             "graceDeadline": self.grace_deadline,
             "deadlineExceeded": self.deadline_exceeded,
             "restarting": self.restarting,
+            "stoppedAt": self.stopped_at,
         }
 
     @classmethod
@@ -140,6 +143,7 @@ class PodBook:
             grace_deadline=float(deadline) if deadline is not None else None,
             deadline_exceeded=bool(raw.get("deadlineExceeded")),
             restarting=bool(raw.get("restarting")),
+            stopped_at=float(stopped) if (stopped := raw.get("stoppedAt")) is not None else None,
         )
 
 
@@ -276,6 +280,27 @@ class _Sync:
         ran = prev.last_state is not None or not isinstance(prev.state, Waiting)
         return prev.restart_count + 1 if ran else 0
 
+    def terminal_hold(self, phase: PodPhase, *, anything_live: bool) -> tuple[float | None, bool]:
+        """(when every container had stopped, whether the terminal phase is held back).
+
+        The kubelet's status manager never reports a terminal phase while containers could
+        still run (``couldHaveRunningContainers``): the first write after the last exit has
+        the terminal conditions but the old phase, reason and message; the phase follows
+        once the pod worker has torn the sandbox down, about a relist period later.
+        """
+        if self.previous.phase.terminal:
+            return self.book.stopped_at, False
+        if not phase.terminal:
+            return None, False
+        if anything_live:
+            return None, True
+        stopped_at = self.book.stopped_at if self.book.stopped_at is not None else self.now
+        teardown_done = stopped_at + RELIST_PERIOD_SECONDS
+        if self.now < teardown_done:
+            self.wakes.append(teardown_done)
+            return stopped_at, True
+        return stopped_at, False
+
     def sandbox_made(self) -> bool:
         """The sandbox counts as ready once a container process ran in it (a real node
         shows False while its first container is still being created) and stays so while
@@ -379,15 +404,22 @@ class _Sync:
             phase = self.previous.phase
         if phase is self.previous.phase and not reason:
             reason, message = self.previous.reason, self.previous.message
+        stopped_at, holding = self.terminal_hold(phase, anything_live=anything_live)
         conditions = pod_conditions(
             self.spec,
             init_statuses,
             app_statuses,
             phase,
-            sandbox_ready=(anything_live or not phase.terminal) and self.sandbox_made(),
+            sandbox_ready=(anything_live or not phase.terminal or holding) and self.sandbox_made(),
             previous=self.previous.conditions,
             now=self.now,
         )
+        if holding:  # the conditions already say it; the phase follows after the teardown
+            phase, reason, message = (
+                self.previous.phase,
+                self.previous.reason,
+                self.previous.message,
+            )
         status = replace(
             self.previous,
             phase=phase,
@@ -412,6 +444,7 @@ class _Sync:
             grace_deadline=grace_deadline,
             deadline_exceeded=deadline_hit,
             restarting=restarting,
+            stopped_at=stopped_at,
         )
         future = [t for t in self.wakes if t > self.now]
         return PodDecision(
@@ -420,7 +453,7 @@ class _Sync:
             actions=tuple(self.actions),
             events=tuple(self.events),
             wake_at=min(future) if future else None,
-            finished=deleting and not anything_live and not self.actions,
+            finished=deleting and not anything_live and not self.actions and not holding,
         )
 
     # ------------------------------------------------------------------ probes

@@ -12,6 +12,7 @@ from simpod.core.display import PodRow, print_pod
 from simpod.core.kubelet import Event, PodBook, PodDecision, sync_pod
 from simpod.core.model import Pod, PodStatus, ProbeKind
 from simpod.core.probes import ProbeOutcome
+from simpod.core.relist import RELIST_PERIOD_SECONDS
 from simpod.core.runtime import (
     Instance,
     InstanceState,
@@ -91,6 +92,11 @@ class Node:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def teardown(self) -> PodDecision:
+        """Let the sandbox teardown pass: a terminal phase is reported a relist later."""
+        self.advance(RELIST_PERIOD_SECONDS)
+        return self.settle()
 
     def row(self) -> PodRow:
         return print_pod(

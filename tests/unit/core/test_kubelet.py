@@ -95,10 +95,16 @@ def test_restart_policies() -> None:
         node.advance(3)
         node.exit("app", code)
         node.settle()
+        if phase.terminal:
+            # the conditions turn at once; the phase waits for the sandbox teardown
+            reason = "PodCompleted" if phase is P.SUCCEEDED else "PodFailed"
+            assert node.status.phase is P.RUNNING
+            assert node.condition("Ready") == ("False", reason, "")
+            assert node.condition("PodReadyToStartContainers")[0] == "True"
+            node.teardown()
         assert node.status.phase is phase, policy
         if phase.terminal:
             assert node.row().status == display
-            reason = "PodCompleted" if phase is P.SUCCEEDED else "PodFailed"
             assert node.condition("Ready") == ("False", reason, "")
             assert node.condition("PodReadyToStartContainers")[0] == "False"
 
@@ -130,6 +136,7 @@ def test_init_failure_with_never_fails_the_pod() -> None:
     node.settle()
     node.exit("i1", 1)
     node.settle()
+    node.teardown()
     assert node.status.phase is P.FAILED
     assert "app" not in node.instances
     assert node.row().status == "Init:Error"
@@ -176,6 +183,7 @@ def test_sidecar_must_start_before_the_next_init_container() -> None:
     node.exit("app", 0)
     node.settle()  # app done: the sidecar is stopped and does not block Succeeded
     assert node.kills[-1].container.name == "s"
+    node.teardown()
     assert node.status.phase is P.SUCCEEDED
 
 
@@ -215,6 +223,7 @@ def test_sidecar_is_not_restarted_once_the_app_containers_are_done() -> None:
     node.settle()
     assert node.instances["s"].attempt == 0
     assert node.status.init_container_statuses[0].restart_count == 0
+    node.teardown()
     assert node.status.phase is P.SUCCEEDED
 
 
@@ -235,6 +244,8 @@ def test_sidecars_stop_after_app_containers_in_reverse_order() -> None:
     assert [k.container.name for k in node.kills] == ["a", "b", "s2", "s1"]
     node.exit("s1", 143)
     d = node.sync()
+    assert not d.finished  # the terminal phase is written first, after the teardown
+    d = node.teardown()
     assert d.finished and node.status.phase is P.FAILED
 
 
@@ -305,6 +316,8 @@ def test_deletion_uses_grace_and_ends_terminal() -> None:
     assert len(node.kills) == 1  # once
     node.exit("app", 0)
     d = node.sync()
+    assert not d.finished
+    d = node.teardown()
     assert d.finished and node.status.phase is P.SUCCEEDED
 
 
@@ -323,6 +336,9 @@ def test_active_deadline_fails_the_pod() -> None:
     assert d.wake_at == node.now + 30
     node.advance(30)
     node.settle()
+    assert node.status.phase is P.RUNNING and not node.status.reason  # held: teardown
+    assert node.condition("Ready")[1] == "PodFailed"
+    node.teardown()
     assert node.status.phase is P.FAILED
     assert (node.status.reason, node.status.message) == (
         "DeadlineExceeded",
@@ -365,6 +381,7 @@ def test_failed_post_start_hook_kills_the_container() -> None:
         ("Killing", "FailedPostStartHook"),
     ]
     node.settle()
+    node.teardown()
     assert node.status.phase is P.FAILED
 
 
