@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import math
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import kubernetes
+import kubernetes_asyncio
 
 from simpod.agent.worker import FINALIZER
 from simpod.api.group import API_VERSION, GROUP, SIMPOD, VERSION
@@ -167,3 +171,38 @@ async def wait_until_admitting(custom: Any, namespace: str, *, timeout: float = 
             return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"the admission webhooks did not answer within {timeout}s")
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """An async API client and a fresh namespace of one scenario run."""
+
+    api_client: Any
+    core: Any
+    custom: Any
+    namespace: str
+
+
+@contextlib.asynccontextmanager
+async def bench_session(kubeconfig: str, scenario: str) -> AsyncIterator[Session]:
+    api_client = await kubernetes_asyncio.config.new_client_from_config(config_file=kubeconfig)
+    core = kubernetes_asyncio.client.CoreV1Api(api_client)
+    custom = kubernetes_asyncio.client.CustomObjectsApi(api_client)
+    namespace = f"bench-{scenario}-{uuid.uuid4().hex[:6]}"
+    await core.create_namespace({"metadata": {"name": namespace}})
+    try:
+        yield Session(api_client, core, custom, namespace)
+    finally:
+        await core.delete_namespace(namespace)
+        await api_client.close()
+
+
+def is_ready(pod: Mapping[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def quantile(q: float, values: Iterable[float]) -> float:
+    """The nearest-rank quantile (p99 of 100 values is the 99th smallest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]

@@ -12,20 +12,20 @@ measured each probe (its ``simpod.probes`` debug log, the counterpart of the kub
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from kubernetes_asyncio import client, config
-
 from bench.common import (
+    Session,
+    bench_session,
     bounded,
     cpu_seconds,
+    is_ready,
     private_control_plane,
+    quantile,
     simpod_body,
     start_operator,
     wait_for_log,
@@ -59,20 +59,8 @@ def run() -> dict[str, float]:
             operator.wait(timeout=60)
 
 
-def _quantile(q: float, values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def _ready_count(listed: dict[str, Any]) -> int:
-    return sum(
-        1
-        for p in listed["items"]
-        if any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in (p.get("status") or {}).get("conditions") or []
-        )
-    )
+    return sum(1 for p in listed["items"] if is_ready(p))
 
 
 def _pod(i: int) -> dict[str, Any]:
@@ -90,11 +78,12 @@ def _pod(i: int) -> dict[str, Any]:
 
 
 async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
-    api_client = await config.new_client_from_config(config_file=kubeconfig)
-    core = client.CoreV1Api(api_client)
-    custom = client.CustomObjectsApi(api_client)
-    namespace = f"bench-process-{uuid.uuid4().hex[:6]}"
-    await core.create_namespace({"metadata": {"name": namespace}})
+    async with bench_session(kubeconfig, "process") as session:
+        return await _run(session, pid, log)
+
+
+async def _run(session: Session, pid: int, log: Path) -> dict[str, float]:
+    custom, namespace = session.custom, session.namespace
     await wait_for_log(log, "serving SimNodes")
     try:
         started = time.monotonic()
@@ -125,14 +114,14 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
             raise RuntimeError("no probe timings in the agent's log")
         latencies = [ms for _, ms in samples]
         by_handler = {
-            f"{handler}_probe_p99_ms": _quantile(0.99, [ms for h, ms in samples if h == handler])
+            f"{handler}_probe_p99_ms": quantile(0.99, [ms for h, ms in samples if h == handler])
             for handler in {h for h, _ in samples}
         }
         return {
             "pods_per_second": pods_per_second,
             "agent_cpu_percent": 100.0 * cpu / WINDOW,
-            "probe_p50_ms": _quantile(0.5, latencies),
-            "probe_p99_ms": _quantile(0.99, latencies),
+            "probe_p50_ms": quantile(0.5, latencies),
+            "probe_p99_ms": quantile(0.99, latencies),
             "probes_per_second": len(latencies) / WINDOW,
             **by_handler,
         }
@@ -145,8 +134,6 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
             limit=CONCURRENCY,
         )
         await _until_empty(custom, namespace)
-        await core.delete_namespace(namespace)
-        await api_client.close()
 
 
 async def _until_empty(custom: Any, namespace: str) -> None:

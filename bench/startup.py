@@ -11,18 +11,19 @@ and Events per pod from kube-apiserver's own ``apiserver_request_total``, the ag
 from __future__ import annotations
 
 import asyncio
-import math
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
-from kubernetes_asyncio import client, config, watch
+from kubernetes_asyncio import watch
 
 from bench.common import (
+    Session,
+    bench_session,
     bounded,
+    is_ready,
     private_control_plane,
+    quantile,
     rss_mb,
     simpod_body,
     start_operator,
@@ -51,22 +52,13 @@ def run() -> dict[str, float]:
             operator.wait(timeout=30)
 
 
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
 async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
-    api_client = await config.new_client_from_config(config_file=kubeconfig)
-    core = client.CoreV1Api(api_client)
-    custom = client.CustomObjectsApi(api_client)
-    namespace = f"bench-startup-{uuid.uuid4().hex[:6]}"
-    await core.create_namespace({"metadata": {"name": namespace}})
+    async with bench_session(kubeconfig, "startup") as session:
+        return await _run(session, pid, log)
+
+
+async def _run(session: Session, pid: int, log: Path) -> dict[str, float]:
+    api_client, custom, namespace = session.api_client, session.custom, session.namespace
     await wait_for_log(log, "serving SimNodes")
     await wait_until_admitting(custom, namespace)
     created: dict[str, float] = {}
@@ -90,7 +82,7 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
                 now = time.monotonic()
                 if (pod.get("status") or {}).get("phase") == "Running":
                     running.setdefault(name, now)
-                if _ready(pod):
+                if is_ready(pod):
                     ready.setdefault(name, now)
                     if len(ready) == PODS:
                         all_ready.set()
@@ -102,8 +94,8 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
         created[name] = time.monotonic()
         await custom.create_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural, body)
 
+    watcher = asyncio.create_task(observe())
     try:
-        watcher = asyncio.create_task(observe())
         await asyncio.sleep(0.5)  # the watch is open before the first creation
         simpod_writes = await write_requests(api_client, SIMPOD.plural)
         event_writes = await write_requests(api_client, "events")
@@ -114,14 +106,12 @@ async def _measure(kubeconfig: str, pid: int, log: Path) -> dict[str, float]:
         await asyncio.sleep(2.0)  # let trailing writes (events) land before counting
         simpod_writes = await write_requests(api_client, SIMPOD.plural) - simpod_writes
         event_writes = await write_requests(api_client, "events") - event_writes
-        watcher.cancel()
         return {
             "pods_per_second": PODS / (finished - started),
-            "p99_running_seconds": _p99([running[n] - created[n] for n in created]),
+            "p99_running_seconds": quantile(0.99, [running[n] - created[n] for n in created]),
             "writes_per_pod": simpod_writes / PODS,
             "events_per_pod": event_writes / PODS,
             "agent_rss_mb": rss_mb(pid),
         }
     finally:
-        await core.delete_namespace(namespace)
-        await api_client.close()
+        watcher.cancel()
