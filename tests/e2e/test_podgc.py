@@ -72,7 +72,9 @@ def test_terminated_over_threshold_orphans_and_unscheduled_terminating(
     patch_pod_status(cluster, namespace, "running", {"phase": "Running"})
     create_pod(cluster, namespace, "orphan", {"nodeName": "no-such-node"})
     patch_pod_status(cluster, namespace, "orphan", {"phase": "Running"})
-    create_pod(cluster, namespace, "never-scheduled", finalizers=[FINALIZER])
+    # a selector no node matches: a scheduler running on the shared cluster must not bind it
+    unschedulable = {"nodeSelector": {"simpod.dev/no-such-node": "x"}}
+    create_pod(cluster, namespace, "never-scheduled", unschedulable, finalizers=[FINALIZER])
     client.CustomObjectsApi(cluster.api).delete_namespaced_custom_object(
         GROUP, VERSION, namespace, SIMPOD.plural, "never-scheduled"
     )
