@@ -34,7 +34,7 @@ from simpod.controllers.slices import (
     pair_up,
 )
 from simpod.kube import MERGE_PATCH, Api
-from simpod.memo import memo_api
+from simpod.memo import memo_api, memo_get
 
 LOG = logging.getLogger(__name__)
 ServiceKey = tuple[str, str]
@@ -148,9 +148,7 @@ class Endpoints:
 
 
 def _endpoints(memo: kopf.Memo) -> Endpoints:
-    endpoints = memo["endpoints"]
-    assert isinstance(endpoints, Endpoints)
-    return endpoints
+    return memo_get(memo, "endpoints", Endpoints)
 
 
 @kopf.on.startup()

@@ -43,7 +43,7 @@ from simpod.controllers.taints import Effect, Taint
 from simpod.core.display import NODE_LOST, print_pod
 from simpod.core.serialize import SpecError, parse_pod, parse_status
 from simpod.kube import MERGE_PATCH, Api
-from simpod.memo import memo_api, memo_settings
+from simpod.memo import memo_api, memo_get, memo_settings
 from simpod.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -297,9 +297,7 @@ def _eviction_status(
 
 
 def _controller(memo: kopf.Memo) -> NodeLifecycle:
-    controller = memo["nodelifecycle"]
-    assert isinstance(controller, NodeLifecycle)
-    return controller
+    return memo_get(memo, "nodelifecycle", NodeLifecycle)
 
 
 @kopf.on.startup()

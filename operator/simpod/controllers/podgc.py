@@ -35,7 +35,7 @@ from simpod.controllers.gc import (
 )
 from simpod.controllers.logs import quiet_event_handlers
 from simpod.kube import Api
-from simpod.memo import memo_api, memo_settings
+from simpod.memo import memo_api, memo_get, memo_settings
 from simpod.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -167,9 +167,7 @@ class PodGC:
 
 
 def _gc(memo: kopf.Memo) -> PodGC:
-    gc = memo["podgc"]
-    assert isinstance(gc, PodGC)
-    return gc
+    return memo_get(memo, "podgc", PodGC)
 
 
 @kopf.on.startup()

@@ -46,7 +46,7 @@ from simpod.core.display import print_pod
 from simpod.core.model import PodStatus
 from simpod.core.serialize import SpecError, parse_spec
 from simpod.kube import MERGE_PATCH, Api
-from simpod.memo import memo_api, memo_settings
+from simpod.memo import memo_api, memo_get, memo_settings
 
 LOG = logging.getLogger(__name__)
 COMPONENT = "default-scheduler"
@@ -348,9 +348,7 @@ class Scheduler:
 
 
 def _scheduler(memo: kopf.Memo) -> Scheduler:
-    scheduler = memo["scheduler"]
-    assert isinstance(scheduler, Scheduler)
-    return scheduler
+    return memo_get(memo, "scheduler", Scheduler)
 
 
 @kopf.on.startup()

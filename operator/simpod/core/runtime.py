@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from simpod.core.model import ContainerSpec, ProbeKind, ProbeSpec
 from simpod.core.probes import ProbeOutcome
 
+KILL_EXIT_CODE = 137  # 128 + SIGKILL, as the kubelet reports a KILLed container
+
 
 class InstanceState(enum.StrEnum):
     CREATED = "created"  # started but not yet running: start delay, postStart hook

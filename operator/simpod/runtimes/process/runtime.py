@@ -27,6 +27,7 @@ from simpod.core.grace import stop_timeout
 from simpod.core.model import ContainerSpec, Pod
 from simpod.core.probes import ProbeOutcome
 from simpod.core.runtime import (
+    KILL_EXIT_CODE,
     Action,
     Instance,
     InstanceState,
@@ -42,7 +43,6 @@ from simpod.runtimes.process import container as ctr
 from simpod.runtimes.process import env as envs
 from simpod.runtimes.process import hooks, logs, probes, sandbox, spawn, volumes
 
-KILL_EXIT_CODE = 137
 LOST_EXIT_CODE = 255
 CONFIG_RETRY_KUBELET_SECONDS = 10.0
 LOG_ROTATION_SECONDS = 5.0

@@ -17,6 +17,7 @@ from simpod.core.grace import stop_timeout
 from simpod.core.model import ContainerSpec, Pod, ProbeSpec
 from simpod.core.probes import ProbeOutcome
 from simpod.core.runtime import (
+    KILL_EXIT_CODE,
     Action,
     Instance,
     InstanceState,
@@ -29,7 +30,6 @@ from simpod.core.runtime import (
 )
 from simpod.runtimes.simulated.script import AttemptScript, resolve
 
-KILL_EXIT_CODE = 137
 SIGKILL = 9
 
 
