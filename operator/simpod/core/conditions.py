@@ -51,6 +51,20 @@ def _terminal(type_: str, phase: PodPhase) -> Condition:
     return _false(type_, POD_FAILED if phase is PodPhase.FAILED else POD_COMPLETED)
 
 
+def _verdict(
+    type_: str, reason: str, unknown: Sequence[str], adjective: str, failing: Sequence[str]
+) -> Condition:
+    """True, or False with the kubelet's "containers with <adjective> status: [a b]" list."""
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {_go_list(unknown)}")
+    if failing:
+        messages.append(f"containers with {adjective} status: {_go_list(failing)}")
+    if messages:
+        return _false(type_, reason, ", ".join(messages))
+    return _true(type_)
+
+
 def initialized_condition(
     spec: PodSpec,
     init_statuses: Sequence[ContainerStatus],
@@ -74,14 +88,7 @@ def initialized_condition(
         return _true(INITIALIZED, POD_COMPLETED)
     if has_any_regular_container_started(spec, statuses):
         return _true(INITIALIZED)
-    messages = []
-    if unknown:
-        messages.append(f"containers with unknown status: {_go_list(unknown)}")
-    if incomplete:
-        messages.append(f"containers with incomplete status: {_go_list(incomplete)}")
-    if messages:
-        return _false(INITIALIZED, CONTAINERS_NOT_INITIALIZED, ", ".join(messages))
-    return _true(INITIALIZED)
+    return _verdict(INITIALIZED, CONTAINERS_NOT_INITIALIZED, unknown, "incomplete", incomplete)
 
 
 def containers_ready_condition(
@@ -102,14 +109,7 @@ def containers_ready_condition(
             unready.append(container.name)
     if (phase is PodPhase.SUCCEEDED and not unknown) or phase is PodPhase.FAILED:
         return _terminal(CONTAINERS_READY, phase)
-    messages = []
-    if unknown:
-        messages.append(f"containers with unknown status: {_go_list(unknown)}")
-    if unready:
-        messages.append(f"containers with unready status: {_go_list(unready)}")
-    if messages:
-        return _false(CONTAINERS_READY, CONTAINERS_NOT_READY, ", ".join(messages))
-    return _true(CONTAINERS_READY)
+    return _verdict(CONTAINERS_READY, CONTAINERS_NOT_READY, unknown, "unready", unready)
 
 
 def ready_condition(
