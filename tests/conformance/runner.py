@@ -392,6 +392,8 @@ def run(env: Environment, scenario: Scenario) -> Case:
     for thread in recorders:
         thread.join()
     for side in (pod, sim):
+        side.timeline.window = start + 0.5 + scenario.seconds - side.t0
+    for side in (pod, sim):
         _display(env, namespace, side, scenario.name)
     events.join()
     cleanup(env, namespace, scenario.name)

@@ -29,7 +29,8 @@ from simpod.core.clock import to_kubelet
 from simpod.core.display import print_pod
 from simpod.core.kubelet import Event, EventType, KubeletSettings, PodBook, PodDecision, sync_pod
 from simpod.core.model import Condition, Pod, PodStatus
-from simpod.core.relist import as_relisted
+from simpod.core.relist import relist
+from simpod.core.runtime import Instance
 from simpod.core.serialize import SpecError, parse_pod, parse_status
 from simpod.kube import Api
 from simpod.runtimes.base import PodRuntime
@@ -87,8 +88,8 @@ class PodWorker:
         self.written_rv = _rv(body)
         self.spec_error = ""
         self.events = PodEvents(api, node=node.name)
-        self.origin = self.now()  # the relist grid: this worker's start, like a PLEG's
         self.next_relist: float | None = None
+        self.seen: Mapping[str, Instance] = {}  # what the last status showed of each container
 
     @property
     def name(self) -> str:
@@ -210,13 +211,14 @@ class PodWorker:
         """Sync repeatedly at one instant until no action is left: one write per instant."""
         events: list[Event] = []
         for _ in range(MAX_ROUNDS):
-            relisted = as_relisted(runtime.instances(pod, now), origin=self.origin, now=now)
-            self.next_relist = relisted.next_relist
+            relisted = relist(runtime.instances(pod, now), seen=self.seen, now=now)
+            self.next_relist, self.seen = relisted.next_relist, relisted.shown
             decision = sync_pod(
                 pod,
                 previous,
                 book,
-                relisted.instances,
+                relisted.acting,
+                shown=relisted.shown,
                 now=now,
                 observations=runtime.take_observations(pod, now),
             )

@@ -55,7 +55,7 @@ from simpod.core.probes import (
     failure_event_message,
     probe_runs,
 )
-from simpod.core.relist import RELIST_PERIOD_SECONDS
+from simpod.core.relist import next_relist, unexited
 from simpod.core.runtime import (
     Action,
     Instance,
@@ -71,6 +71,8 @@ from simpod.core.runtime import (
 from simpod.core.serialize import JSON, status_to_dict
 
 CRASH_LOOP = "CrashLoopBackOff"
+DEADLINE_SYNCS = 4  # DeadlineExceeded Events per pod: see _Sync.deadline_event
+RESYNC_SECONDS = 60.0  # the kubelet's syncFrequency: a pod is synced at least this often
 
 
 class _Step(enum.Enum):
@@ -102,6 +104,65 @@ class KubeletSettings:
 
 
 @dataclass(frozen=True)
+class CrashWait:
+    """The kubelet's reason cache for a start refused by the crash-loop back-off.
+
+    The status of the sync that refuses was written before the refusal, so the container
+    shows its terminated state; the ``CrashLoopBackOff`` reason appears with the pod's next
+    sync, which the kubelet schedules for when the back-off ends (or its one-minute resync,
+    if sooner). Each refusing sync posts a ``BackOff`` Event.
+    """
+
+    attempt: int  # the exited instance the refusal is about
+    until: float  # the back-off's end: the restart
+    shown_from: float  # the next sync: the reason is in the status from then on
+    next_sync: float  # the next refusing sync (a resync), or ``until``
+    message: str
+
+    def to_dict(self) -> JSON:
+        return {
+            "attempt": self.attempt,
+            "until": self.until,
+            "shownFrom": self.shown_from,
+            "nextSync": self.next_sync,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> CrashWait:
+        return cls(
+            attempt=int(raw["attempt"]),
+            until=float(raw["until"]),
+            shown_from=float(raw["shownFrom"]),
+            next_sync=float(raw["nextSync"]),
+            message=str(raw.get("message") or ""),
+        )
+
+
+def _terminated_to_dict(t: Terminated) -> JSON:
+    return {
+        "exitCode": t.exit_code,
+        "reason": t.reason,
+        "message": t.message,
+        "signal": t.signal,
+        "startedAt": t.started_at,
+        "finishedAt": t.finished_at,
+    }
+
+
+def _terminated_from_dict(raw: Mapping[str, Any]) -> Terminated:
+    started, finished = raw.get("startedAt"), raw.get("finishedAt")
+    return Terminated(
+        exit_code=int(raw.get("exitCode") or 0),
+        reason=str(raw.get("reason") or ""),
+        message=str(raw.get("message") or ""),
+        signal=int(raw.get("signal") or 0),
+        started_at=float(started) if started is not None else None,
+        finished_at=float(finished) if finished is not None else None,
+    )
+
+
+@dataclass(frozen=True)
 class PodBook:
     """The kubelet's memory that a Pod's status does not show; stored as ``status.sim``."""
 
@@ -109,10 +170,15 @@ class PodBook:
     probes: Mapping[str, ProbeWorker] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)  # spec hash each ran with
     announced: Mapping[str, int] = field(default_factory=dict)  # last attempt with "Started"
+    waits: Mapping[str, CrashWait] = field(default_factory=dict)
+    # How each container's previous instance ended: its lastState once the next instance
+    # is relisted (the status may never have shown that instance terminated).
+    replaced: Mapping[str, Terminated] = field(default_factory=dict)
     grace_deadline: float | None = None
-    deadline_exceeded: bool = False
+    deadline_events: int = 0  # DeadlineExceeded Events posted (see _Sync.deadline_event)
     restarting: bool = False
-    stopped_at: float | None = None  # every container stopped; the phase waits on teardown
+    terminating_at: float | None = None  # when the kubelet stops the pod for good
+    stopped_at: float | None = None  # every container stopped after that
 
     def to_dict(self) -> JSON:
         return {
@@ -120,9 +186,12 @@ class PodBook:
             "probes": {k: w.to_dict() for k, w in self.probes.items()},
             "hashes": dict(self.hashes),
             "announced": dict(self.announced),
+            "waits": {k: w.to_dict() for k, w in self.waits.items()},
+            "replaced": {k: _terminated_to_dict(t) for k, t in self.replaced.items()},
             "graceDeadline": self.grace_deadline,
-            "deadlineExceeded": self.deadline_exceeded,
+            "deadlineEvents": self.deadline_events,
             "restarting": self.restarting,
+            "terminatingAt": self.terminating_at,
             "stoppedAt": self.stopped_at,
         }
 
@@ -134,16 +203,25 @@ class PodBook:
         for key, value in (raw.get("probes") or {}).items():
             kind = ProbeKind(str(key).rsplit("/", 1)[1])
             probes[str(key)] = ProbeWorker.from_dict(kind, value)
-        deadline = raw.get("graceDeadline")
+
+        def moment(key: str) -> float | None:
+            value = raw.get(key)
+            return float(value) if value is not None else None
+
         return cls(
             backoff=Backoff.from_dict(raw.get("backoff") or {}, settings.backoff),
             probes=probes,
             hashes={str(k): str(v) for k, v in (raw.get("hashes") or {}).items()},
             announced={str(k): int(v) for k, v in (raw.get("announced") or {}).items()},
-            grace_deadline=float(deadline) if deadline is not None else None,
-            deadline_exceeded=bool(raw.get("deadlineExceeded")),
+            waits={str(k): CrashWait.from_dict(v) for k, v in (raw.get("waits") or {}).items()},
+            replaced={
+                str(k): _terminated_from_dict(v) for k, v in (raw.get("replaced") or {}).items()
+            },
+            grace_deadline=moment("graceDeadline"),
+            deadline_events=int(raw.get("deadlineEvents") or 0),
             restarting=bool(raw.get("restarting")),
-            stopped_at=float(stopped) if (stopped := raw.get("stoppedAt")) is not None else None,
+            terminating_at=moment("terminatingAt"),
+            stopped_at=moment("stoppedAt"),
         )
 
 
@@ -170,9 +248,12 @@ def sync_pod(
     *,
     now: float,
     observations: Sequence[Observation] = (),
+    shown: Mapping[str, Instance] | None = None,
 ) -> PodDecision:
-    """Decide one sync. ``runtime`` maps container names to their latest instance."""
-    return _Sync(pod, previous, book, runtime, now).run(observations)
+    """Decide one sync. ``runtime`` maps container names to the instance the sync acts on,
+    ``shown`` to the one its status shows (see :mod:`simpod.core.relist`; the same when
+    not given)."""
+    return _Sync(pod, previous, book, runtime, shown=shown, now=now).run(observations)
 
 
 def _probe_key(name: str, kind: ProbeKind) -> str:
@@ -203,10 +284,14 @@ class _Sync:
         previous: PodStatus,
         book: PodBook,
         runtime: Mapping[str, Instance],
+        *,
+        shown: Mapping[str, Instance] | None,
         now: float,
     ) -> None:
         self.pod, self.spec, self.previous, self.now = pod, pod.spec, previous, now
         self.runtime = dict(runtime)
+        self.shown = dict(runtime if shown is None else shown)
+        self.view = self.shown  # what the status is made of: see run()
         self.book = book
         self.backoff = book.backoff
         self.probes = dict(book.probes)
@@ -215,7 +300,8 @@ class _Sync:
         self.actions: list[Action] = []
         self.events: list[Event] = []
         self.wakes: list[float] = []
-        self.crash_waits: dict[str, Waiting] = {}
+        self.waits = dict(book.waits)
+        self.replaced = dict(book.replaced)
         self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
         self.busy: set[str] = set()  # started or killed in this sync
         self.init_names = {c.name for c in self.spec.init_containers}
@@ -236,19 +322,20 @@ class _Sync:
     def worker(self, c: ContainerSpec, kind: ProbeKind) -> ProbeWorker | None:
         return self.probes.get(_probe_key(c.name, kind)) if c.probe(kind) else None
 
-    def started(self, c: ContainerSpec) -> bool:
+    def started(self, c: ContainerSpec, view: Mapping[str, Instance] | None = None) -> bool:
         """Running, postStart done and the startup probe (if any) passed."""
-        inst = self.runtime.get(c.name)
+        inst = (self.runtime if view is None else view).get(c.name)
         if inst is None or inst.state is not InstanceState.RUNNING:
             return False
         startup = self.worker(c, ProbeKind.STARTUP)
         return startup is None or startup.result is ProbeResult.SUCCESS
 
     def ready(self, c: ContainerSpec) -> bool:
+        """As the status shows it."""
         if not c.is_sidecar and c.name in self.init_names:
-            inst = self.runtime.get(c.name)
+            inst = self.view.get(c.name)
             return inst is not None and inst.state is InstanceState.EXITED and inst.exit_code == 0
-        if not self.started(c):
+        if not self.started(c, self.view):
             return False
         readiness = self.worker(c, ProbeKind.READINESS)
         return readiness is None or readiness.result is ProbeResult.SUCCESS
@@ -280,27 +367,6 @@ class _Sync:
         ran = prev.last_state is not None or not isinstance(prev.state, Waiting)
         return prev.restart_count + 1 if ran else 0
 
-    def terminal_hold(self, phase: PodPhase, *, anything_live: bool) -> tuple[float | None, bool]:
-        """(when every container had stopped, whether the terminal phase is held back).
-
-        The kubelet's status manager never reports a terminal phase while containers could
-        still run (``couldHaveRunningContainers``): the first write after the last exit has
-        the terminal conditions but the old phase, reason and message; the phase follows
-        once the pod worker has torn the sandbox down, about a relist period later.
-        """
-        if self.previous.phase.terminal:
-            return self.book.stopped_at, False
-        if not phase.terminal:
-            return None, False
-        if anything_live:
-            return None, True
-        stopped_at = self.book.stopped_at if self.book.stopped_at is not None else self.now
-        teardown_done = stopped_at + RELIST_PERIOD_SECONDS
-        if self.now < teardown_done:
-            self.wakes.append(teardown_done)
-            return stopped_at, True
-        return stopped_at, False
-
     def sandbox_made(self) -> bool:
         """The sandbox counts as ready once a container process ran in it (a real node
         shows False while its first container is still being created) and stays so while
@@ -308,7 +374,7 @@ class _Sync:
         before = self.previous.condition("PodReadyToStartContainers")
         if before is not None and before.status is ConditionStatus.TRUE:
             return True
-        return any(i.started_at is not None or not i.live for i in self.runtime.values())
+        return any(i.state is not InstanceState.CREATED for i in self.view.values())
 
     def backoff_reference(self, c: ContainerSpec, finished: float) -> float | None:
         """The exit the crash-loop window is measured from; None: no window at all.
@@ -330,24 +396,40 @@ class _Sync:
         reference = self.backoff_reference(c, finished)
         until = None if reference is None else self.backoff.wait_until(key, reference)
         if until is not None and self.now < until:
-            delay = go_duration(self.backoff.current_delay(key))
-            self.crash_waits[c.name] = Waiting(
-                CRASH_LOOP,
-                f"back-off {delay} restarting failed container={c.name} pod={self.pod.ref}",
-            )
-            prev = self.previous.status_of(c.name)
-            if not (prev and isinstance(prev.state, Waiting) and prev.state.reason == CRASH_LOOP):
-                self.emit(
-                    "BackOff",
-                    f"Back-off restarting failed container {c.name} in pod {self.pod.ref}",
-                    warning=True,
-                    path=self.path(c),
-                )
-            self.wakes.append(until)
+            self.refuse(c, inst, until, go_duration(self.backoff.current_delay(key)))
             return
         if reference is not None:
             self.backoff = self.backoff.record_restart(key, reference, self.now)
+        self.replaced[c.name] = _terminated(inst)
         self.start(c, inst.attempt + 1)
+
+    def refuse(self, c: ContainerSpec, inst: Instance, until: float, delay: str) -> None:
+        """A restart refused by the back-off: a BackOff Event per refusing sync of the
+        kubelet (the first, then its resyncs), the reason cached for the status."""
+        wait = self.waits.get(c.name)
+        if wait is None or wait.attempt != inst.attempt:
+            first = min(until, self.now + RESYNC_SECONDS)
+            wait = CrashWait(
+                attempt=inst.attempt,
+                until=until,
+                shown_from=first,
+                next_sync=first,
+                message=f"back-off {delay} restarting failed container={c.name} "
+                f"pod={self.pod.ref}",
+            )
+        elif self.now >= wait.next_sync:
+            wait = replace(wait, next_sync=min(until, self.now + RESYNC_SECONDS))
+        else:
+            self.wakes.append(wait.next_sync)
+            return
+        self.waits[c.name] = wait
+        self.emit(
+            "BackOff",
+            f"Back-off restarting failed container {c.name} in pod {self.pod.ref}",
+            warning=True,
+            path=self.path(c),
+        )
+        self.wakes += [wait.next_sync, wait.shown_from]
 
     # ------------------------------------------------------------------ the sync
 
@@ -363,19 +445,36 @@ class _Sync:
         if deleting:
             grace_deadline = deletion_deadline(self.pod, grace_deadline, self.now)
         deadline_at = active_deadline_at(self.spec, start_time)
-        deadline_hit = self.book.deadline_exceeded or (
+        deadline_events = self.book.deadline_events
+        deadline_hit = deadline_events > 0 or (
             deadline_at is not None and self.now >= deadline_at and not self.previous.phase.terminal
         )
-        if deadline_hit and not self.book.deadline_exceeded:
-            self.emit(DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE)
+        if deadline_hit and deadline_events == 0:
+            deadline_events = self.deadline_event(deadline_events)
         elif deadline_at is not None and not deadline_hit:
             self.wakes.append(deadline_at)
 
+        # The kubelet stops a pod for good in its own sync (syncTerminatingPod): at once for
+        # a deletion, at the next relist after the sync that found it done or out of time.
+        terminating_at = self.book.terminating_at
+        if deleting and (terminating_at is None or terminating_at > self.now):
+            terminating_at = self.now
+        if deadline_hit and terminating_at is None:
+            terminating_at = next_relist(self.now)
+        terminating = self.previous.phase.terminal or (
+            terminating_at is not None and self.now >= terminating_at
+        )
+        if deadline_hit and terminating and deadline_events == 1 and not deleting:
+            deadline_events = self.deadline_event(deadline_events)
+
         restarting = self.book.restarting
-        if grace_deadline is not None:
-            self.stop_all(max(grace_deadline - self.now, 0.0))
-        elif deadline_hit or self.previous.phase.terminal:
-            self.stop_all(spec_grace_seconds(self.spec))
+        if terminating:
+            grace: float = spec_grace_seconds(self.spec)
+            if grace_deadline is not None:
+                grace = max(grace_deadline - self.now, 0.0)
+            self.stop_all(grace)
+        elif terminating_at is not None:
+            self.wakes.append(terminating_at)
         else:
             restarting = self.check_pod_restart()
             if restarting:
@@ -387,9 +486,18 @@ class _Sync:
         self.schedule_probes(deleting=deleting, origin=start_time)
 
         anything_live = any(i.live for i in self.runtime.values())
+        if terminating and anything_live:
+            # Busy stopping the pod, the kubelet writes nothing new until all is stopped.
+            self.view = {n: unexited(i) if i.stopping else i for n, i in self.shown.items()}
+        elif terminating:
+            self.view = self.runtime  # it then reads the runtime afresh
         pod_is_terminal = (deleting or deadline_hit) and not anything_live
         init_statuses = tuple(self.status_for(c) for c in self.spec.init_containers)
-        app_statuses = tuple(self.status_for(c) for c in self.spec.containers)
+        # Init containers in spec order, the others by name: as the kubelet lists them
+        # (kubectl's STATUS column depends on that order).
+        app_statuses = tuple(
+            sorted((self.status_for(c) for c in self.spec.containers), key=lambda cs: cs.name)
+        )
         phase = get_phase(self.spec, init_statuses, app_statuses, pod_is_terminal=pod_is_terminal)
         if pod_is_terminal and not phase.terminal:
             phase = PodPhase.FAILED
@@ -404,7 +512,29 @@ class _Sync:
             phase = self.previous.phase
         if phase is self.previous.phase and not reason:
             reason, message = self.previous.reason, self.previous.message
-        stopped_at, holding = self.terminal_hold(phase, anything_live=anything_live)
+        if phase.terminal and terminating_at is None:
+            terminating_at = next_relist(self.now)
+            self.wakes.append(terminating_at)
+        # The status manager never reports a terminal phase while containers could still
+        # run (couldHaveRunningContainers): the terminal conditions come first, the phase
+        # once the terminating sync has found everything stopped.
+        holding = (
+            phase.terminal
+            and not self.previous.phase.terminal
+            and (not terminating or anything_live)
+        )
+        stopped_at = self.book.stopped_at
+        if phase.terminal and not holding and stopped_at is None:
+            stopped_at = self.now
+            if deadline_hit:
+                deadline_events = self.deadline_event(deadline_events)
+        if deadline_hit and stopped_at is not None and deadline_events < DEADLINE_SYNCS:
+            # ... and once more as it cleans up after the pod (syncTerminatedPod).
+            cleaned_up = next_relist(stopped_at)
+            if self.now >= cleaned_up:
+                deadline_events = self.deadline_event(deadline_events)
+            else:
+                self.wakes.append(cleaned_up)
         conditions = pod_conditions(
             self.spec,
             init_statuses,
@@ -414,7 +544,7 @@ class _Sync:
             previous=self.previous.conditions,
             now=self.now,
         )
-        if holding:  # the conditions already say it; the phase follows after the teardown
+        if holding:
             phase, reason, message = (
                 self.previous.phase,
                 self.previous.reason,
@@ -441,9 +571,12 @@ class _Sync:
             probes={k: w for k, w in self.probes.items() if k.rsplit("/", 1)[0] in names},
             hashes={k: v for k, v in self.hashes.items() if k in names},
             announced={k: v for k, v in self.announced.items() if k in names},
+            waits={k: w for k, w in self.waits.items() if self.wait_applies(k, w)},
+            replaced={k: v for k, v in self.replaced.items() if k in names},
             grace_deadline=grace_deadline,
-            deadline_exceeded=deadline_hit,
+            deadline_events=deadline_events,
             restarting=restarting,
+            terminating_at=terminating_at,
             stopped_at=stopped_at,
         )
         future = [t for t in self.wakes if t > self.now]
@@ -455,6 +588,18 @@ class _Sync:
             wake_at=min(future) if future else None,
             finished=deleting and not anything_live and not self.actions and not holding,
         )
+
+    def deadline_event(self, count: int) -> int:
+        """The kubelet posts DeadlineExceeded each time it makes the pod's status once the
+        deadline passed: the sync that finds it, the terminating sync before and after
+        stopping the containers, the final clean-up."""
+        self.emit(DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE)
+        return count + 1
+
+    def wait_applies(self, name: str, wait: CrashWait) -> bool:
+        """A cached back-off reason holds until a newer instance of its container shows."""
+        inst = self.view.get(name)
+        return inst is None or inst.attempt <= wait.attempt
 
     # ------------------------------------------------------------------ probes
 
@@ -502,16 +647,20 @@ class _Sync:
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:
         for c in self.probed():
-            inst = self.runtime.get(c.name)
+            # The prober reads the status: it probes once the status shows the instance.
+            inst, shown = self.runtime.get(c.name), self.shown.get(c.name)
             if (
                 inst is None
                 or inst.state is not InstanceState.RUNNING
                 or inst.stopping
                 or inst.started_at is None
                 or c.name in self.busy
+                or shown is None
+                or shown.attempt != inst.attempt
+                or shown.state is not InstanceState.RUNNING
             ):
                 continue
-            started = self.started(c)
+            started = self.started(c, self.shown)
             for kind in ProbeKind:
                 probe, worker = c.probe(kind), self.worker(c, kind)
                 if probe is None or worker is None:
@@ -735,11 +884,13 @@ class _Sync:
         restart_count = prev.restart_count if prev else 0
         last = prev.last_state if prev else None
         default = Waiting("PodInitializing" if self.spec.init_containers else "ContainerCreating")
-        inst = self.runtime.get(c.name)
+        inst = self.view.get(c.name)
         gone = self.forgotten.get(c.name)
         new_instance = inst is None or (prev is not None and inst.attempt != prev.restart_count)
         if new_instance and prev is not None and isinstance(prev.state, Terminated):
             last = prev.state  # what the previous instance ended with is history now
+        if inst is not None and new_instance and inst.attempt > 0 and c.name in self.replaced:
+            last = self.replaced[c.name]  # it may never have shown as terminated
         state: ContainerState
         if inst is None:
             state = default
@@ -753,17 +904,21 @@ class _Sync:
                 state = Running(inst.started_at)
             else:
                 state = _terminated(inst)
-        wait = self.crash_waits.get(c.name)
-        if wait is not None:
-            if isinstance(state, Terminated):
-                last = state
-            state = wait
+        wait = self.waits.get(c.name)
+        if (
+            wait is not None
+            and isinstance(state, Terminated)
+            and inst is not None
+            and inst.attempt == wait.attempt
+            and self.now >= wait.shown_from
+        ):
+            last, state = state, Waiting(CRASH_LOOP, wait.message)
         return ContainerStatus(
             name=c.name,
             image=c.image,
             state=state,
             last_state=last,
             ready=self.ready(c),
-            started=self.started(c),
+            started=self.started(c, self.view),
             restart_count=restart_count,
         )

@@ -1,10 +1,16 @@
-"""When the kubelet notices that a container exited: at its next relist, not at once.
+"""What the kubelet knows of its containers: the runtime as of its last relist, not as of now.
 
-The kubelet's pod lifecycle event generator (PLEG) lists containers every second and only
-then learns of exits; the status shows a container running until that relist, and the
-restart or the next init container waits for it. A runtime here reports exits the moment
-they happen, so the agent shows each instance as of the last relist tick (an exit since
-then stays hidden, the instance still running) and syncs again at the next tick.
+The kubelet's pod lifecycle event generator (PLEG) lists containers every second and its
+syncs read that cache, never the runtime itself. So a container that started or exited
+since the last relist is not in the status yet: a new pod shows ``ContainerCreating`` until
+the relist after its containers started, a restarted container keeps showing its previous
+instance, an exit is noticed (and acted on) at the next relist. The one exception is a
+container the kubelet killed itself: the kill waits for the exit, so the same sync goes on
+(a liveness restart starts the next instance at once) — but the status still shows the
+killed instance as of the last relist.
+
+A runtime here reports the truth at once; :func:`relist` turns it into the two views the
+kubelet has: ``acting`` (what a sync decides on) and ``shown`` (what a status shows).
 """
 
 from __future__ import annotations
@@ -20,23 +26,64 @@ RELIST_PERIOD_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Relisted:
-    instances: Mapping[str, Instance]
-    next_relist: float | None  # when a hidden exit becomes visible
+    acting: Mapping[str, Instance]
+    shown: Mapping[str, Instance]
+    next_relist: float | None  # when something hidden now becomes visible
 
 
-def last_relist(origin: float, now: float) -> float:
-    """The latest relist tick at or before ``now`` on a grid starting at ``origin``."""
-    return origin + math.floor((now - origin) / RELIST_PERIOD_SECONDS) * RELIST_PERIOD_SECONDS
+def last_relist(now: float) -> float:
+    """The latest relist tick at or before ``now``. One grid for every pod, as the kubelet
+    has one PLEG: how long a start takes to show depends on when in the period it was."""
+    return math.floor(now / RELIST_PERIOD_SECONDS) * RELIST_PERIOD_SECONDS
 
 
-def as_relisted(instances: Mapping[str, Instance], *, origin: float, now: float) -> Relisted:
-    tick = last_relist(origin, now)
+def next_relist(now: float) -> float:
+    """The first relist tick after ``now``."""
+    return last_relist(now) + RELIST_PERIOD_SECONDS
+
+
+def unexited(inst: Instance) -> Instance:
+    """``inst`` as it was before it exited."""
+    was = InstanceState.RUNNING if inst.started_at is not None else InstanceState.CREATED
+    return replace(inst, state=was, finished_at=None, exit_code=0, signal=0, reason="")
+
+
+def _in_flight(inst: Instance) -> Instance:
+    """A start the kubelet made but has not relisted: it waits for it, shows nothing yet."""
+    return replace(inst, state=InstanceState.CREATED, finished_at=None, exit_code=0, signal=0)
+
+
+def relist(
+    instances: Mapping[str, Instance],
+    *,
+    seen: Mapping[str, Instance],
+    now: float,
+) -> Relisted:
+    """The two views of ``instances`` at ``now``; ``seen`` is the ``shown`` view of the
+    previous sync (the instance a restarted container keeps showing until the relist)."""
+    tick = last_relist(now)
+    acting: dict[str, Instance] = {}
     shown: dict[str, Instance] = {}
     hidden = False
     for name, inst in instances.items():
-        shown[name] = inst
-        if inst.state is InstanceState.EXITED and (inst.finished_at or tick) > tick:
+        old = seen.get(name)
+        first = inst.started_at if inst.started_at is not None else inst.finished_at
+        listed = first is not None and first <= tick
+        if old is not None and old.attempt == inst.attempt:
+            listed = True  # shown before: only its exit can be news
+        if inst.state is InstanceState.CREATED and inst.reason:
+            listed = True  # a start that failed (e.g. a missing ConfigMap) is reported at once
+        if not listed:
             hidden = True
-            was = InstanceState.RUNNING if inst.started_at is not None else InstanceState.CREATED
-            shown[name] = replace(inst, state=was, finished_at=None, exit_code=0, signal=0)
-    return Relisted(shown, tick + RELIST_PERIOD_SECONDS if hidden else None)
+            acting[name] = _in_flight(inst)
+            if old is not None:
+                shown[name] = old
+            continue
+        exited_since = inst.state is InstanceState.EXITED and (inst.finished_at or tick) > tick
+        if exited_since:
+            hidden = True
+            acting[name] = inst if inst.stopping else unexited(inst)
+            shown[name] = unexited(inst)
+        else:
+            acting[name] = shown[name] = inst
+    return Relisted(acting, shown, tick + RELIST_PERIOD_SECONDS if hidden else None)

@@ -40,7 +40,7 @@ class Instance:
     reason: str = ""
     message: str = ""
     post_start_error: str | None = None  # postStart failed: the core kills the container
-    stopping: bool = False  # a KillContainer is being carried out
+    stopping: bool = False  # a KillContainer was given (it may have exited since)
 
     @property
     def live(self) -> bool:

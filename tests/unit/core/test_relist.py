@@ -1,8 +1,8 @@
-"""Exits become visible at the next relist tick (the kubelet's PLEG period)."""
+"""Starts and exits become visible at the next relist tick (the kubelet's PLEG period)."""
 
 from __future__ import annotations
 
-from simpod.core.relist import as_relisted
+from simpod.core.relist import relist
 from simpod.core.runtime import Instance, InstanceState
 
 S = InstanceState
@@ -10,18 +10,48 @@ S = InstanceState
 
 def test_exit_after_the_last_tick_is_hidden_until_the_next() -> None:
     exited = Instance("app", 0, S.EXITED, started_at=100.0, finished_at=102.4, exit_code=1)
-    early = as_relisted({"app": exited}, origin=100.0, now=102.5)
-    assert early.instances["app"].state is S.RUNNING
-    assert early.instances["app"].exit_code == 0
+    early = relist({"app": exited}, seen={}, now=102.5)
+    assert early.acting["app"].state is S.RUNNING
+    assert early.shown["app"].state is S.RUNNING
+    assert early.shown["app"].exit_code == 0
     assert early.next_relist == 103.0
-    later = as_relisted({"app": exited}, origin=100.0, now=103.0)
-    assert later.instances["app"] == exited
+    later = relist({"app": exited}, seen=early.shown, now=103.0)
+    assert later.acting["app"] == later.shown["app"] == exited
     assert later.next_relist is None
 
 
 def test_running_and_old_exits_are_shown_as_they_are() -> None:
     running = Instance("a", 0, S.RUNNING, started_at=100.0)
     old = Instance("b", 0, S.EXITED, started_at=100.0, finished_at=101.0)
-    relisted = as_relisted({"a": running, "b": old}, origin=100.0, now=102.2)
-    assert relisted.instances == {"a": running, "b": old}
+    relisted = relist({"a": running, "b": old}, seen={}, now=102.2)
+    assert relisted.acting == relisted.shown == {"a": running, "b": old}
     assert relisted.next_relist is None
+
+
+def test_a_start_since_the_tick_is_in_flight_and_shows_the_previous_instance() -> None:
+    before = Instance("app", 0, S.EXITED, started_at=100.0, finished_at=101.5, exit_code=1)
+    restarted = Instance("app", 1, S.RUNNING, started_at=102.1)
+    relisted = relist({"app": restarted}, seen={"app": before}, now=102.2)
+    assert relisted.acting["app"].state is S.CREATED  # the kubelet waits for it
+    assert relisted.acting["app"].attempt == 1
+    assert relisted.shown["app"] == before
+    assert relisted.next_relist == 103.0
+    fresh = relist({"app": restarted}, seen={}, now=102.2)
+    assert "app" not in fresh.shown  # a new pod: nothing to show yet (ContainerCreating)
+    later = relist({"app": restarted}, seen=relisted.shown, now=103.0)
+    assert later.shown["app"] == later.acting["app"] == restarted
+
+
+def test_the_exit_of_a_killed_container_is_acted_on_at_once() -> None:
+    killed = Instance(
+        "app", 0, S.EXITED, started_at=100.0, finished_at=102.3, exit_code=137, stopping=True
+    )
+    relisted = relist({"app": killed}, seen={}, now=102.4)
+    assert relisted.acting["app"] == killed
+    assert relisted.shown["app"].state is S.RUNNING
+
+
+def test_a_failed_start_is_reported_at_once() -> None:
+    failed = Instance("app", 0, S.CREATED, reason="CreateContainerConfigError", message="m")
+    relisted = relist({"app": failed}, seen={}, now=100.2)
+    assert relisted.shown["app"] == failed

@@ -209,7 +209,7 @@ class ProcessPodRuntime:
                 reason=r.reason,
                 message=r.message,
                 post_start_error=r.post_start_error,
-                stopping=r.stopping and not r.exited,
+                stopping=r.stopping,
             )
         return out
 

@@ -165,7 +165,7 @@ class SimulatedPodRuntime:
                 exit_code=t.exit_code,
                 signal=t.signal,
                 post_start_error=t.post_start_error if now >= t.running else None,
-                stopping=record.kill_at is not None and state is not InstanceState.EXITED,
+                stopping=record.kill_at is not None,
             )
         return result
 
