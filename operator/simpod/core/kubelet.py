@@ -414,8 +414,7 @@ class _Sync:
                 until=until,
                 shown_from=first,
                 next_sync=first,
-                message=f"back-off {delay} restarting failed container={c.name} "
-                f"pod={self.pod.ref}",
+                message=f"back-off {delay} restarting failed container={c.name} pod={self.pod.ref}",
             )
         elif self.now >= wait.next_sync:
             wait = replace(wait, next_sync=min(until, self.now + RESYNC_SECONDS))
