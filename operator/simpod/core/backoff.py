@@ -9,6 +9,7 @@ a plain dict away from ``status.sim`` so backoff survives an operator restart.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -89,3 +90,13 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+REQUEUE_JITTER = 0.5  # the pod workers' workerBackOffPeriodJitterFactor
+
+
+def requeue_jitter(seconds: float, *, seed: str) -> float:
+    """``seconds`` plus up to half again, as wait.Jitter(seconds, 0.5): drawn from ``seed``
+    so that a sync repeated at the same instant (or after a restart) draws the same."""
+    fraction = zlib.crc32(seed.encode()) / 2**32
+    return seconds * (1 + REQUEUE_JITTER * fraction)

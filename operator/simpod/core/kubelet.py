@@ -23,7 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from simpod.core.backoff import Backoff, BackoffSettings, backoff_key, go_duration
+from simpod.core.backoff import (
+    Backoff,
+    BackoffSettings,
+    backoff_key,
+    go_duration,
+    requeue_jitter,
+)
 from simpod.core.conditions import pod_conditions
 from simpod.core.grace import (
     DEADLINE_EXCEEDED_MESSAGE,
@@ -42,6 +48,7 @@ from simpod.core.model import (
     PodPhase,
     PodStatus,
     ProbeKind,
+    ProbeSpec,
     RestartPolicy,
     Running,
     Terminated,
@@ -395,7 +402,9 @@ class _Sync:
         finished = inst.finished_at if inst.finished_at is not None else self.now
         reference = self.backoff_reference(c, finished)
         until = None if reference is None else self.backoff.wait_until(key, reference)
-        if until is not None and self.now < until:
+        wait = self.waits.get(c.name)
+        requeued = wait is not None and wait.attempt == inst.attempt and self.now < wait.next_sync
+        if until is not None and (self.now < until or requeued):
             self.refuse(c, inst, until, go_duration(self.backoff.current_delay(key)))
             return
         if reference is not None:
@@ -407,20 +416,24 @@ class _Sync:
         """A restart refused by the back-off: a BackOff Event per refusing sync of the
         kubelet (the first, then its resyncs), the reason cached for the status."""
         wait = self.waits.get(c.name)
+        if wait is not None and wait.attempt == inst.attempt and self.now < wait.next_sync:
+            self.wakes.append(wait.next_sync)
+            return
+        # The refusing sync requeues the pod for the back-off's end (at most the resync
+        # period), jittered by up to half again as the pod workers do (wait.Jitter, 0.5).
+        delay_left = max(min(until - self.now, RESYNC_SECONDS), 0.0)
+        seed = f"{self.pod.uid}/{c.name}/{inst.attempt}/{wait.next_sync if wait else 0}"
+        next_sync = self.now + requeue_jitter(delay_left, seed=seed)
         if wait is None or wait.attempt != inst.attempt:
-            first = min(until, self.now + RESYNC_SECONDS)
             wait = CrashWait(
                 attempt=inst.attempt,
                 until=until,
-                shown_from=first,
-                next_sync=first,
+                shown_from=next_sync,
+                next_sync=next_sync,
                 message=f"back-off {delay} restarting failed container={c.name} pod={self.pod.ref}",
             )
-        elif self.now >= wait.next_sync:
-            wait = replace(wait, next_sync=min(until, self.now + RESYNC_SECONDS))
         else:
-            self.wakes.append(wait.next_sync)
-            return
+            wait = replace(wait, next_sync=next_sync)
         self.waits[c.name] = wait
         self.emit(
             "BackOff",
@@ -642,7 +655,14 @@ class _Sync:
                 warning=True,
                 path=self.path(c),
             )
-        self.probes[key] = worker.record(probe, obs.success)
+        recorded = worker.record(probe, obs.success)
+        if (
+            obs.kind is ProbeKind.READINESS
+            and worker.result is ProbeResult.SUCCESS
+            and recorded.result is ProbeResult.FAILURE
+        ):
+            recorded = replace(recorded, trigger_at=self.now)  # the change syncs the pod
+        self.probes[key] = recorded
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:
         for c in self.probed():
@@ -672,9 +692,30 @@ class _Sync:
                 if due <= self.now:
                     self.actions.append(RunProbe(c, inst.attempt, kind, probe))
                     worker = worker.issued(probe, self.now)
-                    self.probes[_probe_key(c.name, kind)] = worker
-                    due = worker.next_at if worker.next_at is not None else due
-                self.wakes.append(due)
+                if kind is ProbeKind.READINESS:
+                    worker = self.trigger_readiness(c, inst, probe, worker, started=started)
+                self.probes[_probe_key(c.name, kind)] = worker
+                due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
+                self.wakes += [t for t in (due, worker.trigger_at) if t is not None]
+
+    def trigger_readiness(
+        self, c: ContainerSpec, inst: Instance, probe: ProbeSpec, w: ProbeWorker, *, started: bool
+    ) -> ProbeWorker:
+        """The kubelet's manual readiness runs (see :attr:`ProbeWorker.trigger_at`): a run
+        now, on top of any the ticker has due, and the ticker restarted from now."""
+        if not started:
+            return w
+        first = not w.listed
+        if first:
+            w = replace(w, listed=True, trigger_at=self.now)
+        if w.trigger_at is None or w.trigger_at > self.now:
+            return w
+        assert inst.started_at is not None
+        if w.triggered(probe, self.now, started_at=inst.started_at):
+            self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
+        if w.result is not ProbeResult.SUCCESS:
+            w = replace(w, next_at=self.now + max(probe.period_seconds, probe.timeout_seconds))
+        return replace(w, trigger_at=next_relist(self.now) if first else None)
 
     def announce_started(self) -> None:
         """ "Started" once per instance, when the runtime reports the process running."""

@@ -59,6 +59,11 @@ class ProbeWorker:
     run: int = 0
     on_hold: bool = False
     next_at: float | None = None
+    # Readiness only: the kubelet runs a probe at once (resetting the worker's ticker) in
+    # each sync that finds a started container not ready: the one that first shows it
+    # running, the next (the worker's first result), and the one after a change to failure.
+    listed: bool = False
+    trigger_at: float | None = None
 
     @classmethod
     def fresh(cls, kind: ProbeKind, attempt: int) -> ProbeWorker:
@@ -91,12 +96,22 @@ class ProbeWorker:
         never at the very instant a container starts."""
         if self.on_hold:
             return None
-        if self.next_at is not None:
-            return self.next_at
-        earliest = started_at + spec.initial_delay_seconds
+        # The prober reads startedAt from the status, in whole seconds.
+        earliest = math.floor(started_at) + spec.initial_delay_seconds
         period = spec.period_seconds
+        if self.next_at is not None:
+            if self.next_at >= earliest:
+                return self.next_at
+            return self.next_at + math.ceil((earliest - self.next_at) / period - 1e-9) * period
         ticks = max(1, math.ceil((earliest - origin) / period - 1e-9))
         return origin + ticks * period  # if already past (gating lifted late): due now
+
+    def triggered(self, spec: ProbeSpec, now: float, *, started_at: float) -> bool:
+        """Whether a trigger is due now (the ticker restarts from it either way); the probe
+        itself runs only once the initial delay has passed."""
+        if self.trigger_at is None or self.trigger_at > now or self.result is ProbeResult.SUCCESS:
+            return False
+        return now >= math.floor(started_at) + spec.initial_delay_seconds
 
     def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
         """A probe was handed to the runtime now; the next one waits a period (never
@@ -112,12 +127,16 @@ class ProbeWorker:
             out["onHold"] = True
         if self.next_at is not None:
             out["nextAt"] = self.next_at
+        if self.listed:
+            out["listed"] = True
+        if self.trigger_at is not None:
+            out["triggerAt"] = self.trigger_at
         return out
 
     @classmethod
     def from_dict(cls, kind: ProbeKind, raw: Mapping[str, Any]) -> ProbeWorker:
         last = raw.get("last")
-        next_at = raw.get("nextAt")
+        next_at, trigger_at = raw.get("nextAt"), raw.get("triggerAt")
         return cls(
             kind=kind,
             attempt=int(raw["attempt"]),
@@ -126,6 +145,8 @@ class ProbeWorker:
             run=int(raw.get("run", 0)),
             on_hold=bool(raw.get("onHold", False)),
             next_at=float(next_at) if next_at is not None else None,
+            listed=bool(raw.get("listed", False)),
+            trigger_at=float(trigger_at) if trigger_at is not None else None,
         )
 
 

@@ -67,7 +67,9 @@ def test_crash_loop_backoff_keeps_running_and_waits_10s_then_20s() -> None:
     cs = node.status.container_statuses[0]
     assert isinstance(cs.state, Terminated) and cs.state.exit_code == 1
     assert node.status.phase is P.RUNNING
-    assert d.wake_at == node.now + 10
+    # requeued for the back-off's end, jittered by up to half again (wait.Jitter)
+    assert d.wake_at is not None and node.now + 10 <= d.wake_at <= node.now + 15
+    restart_at = d.wake_at
     assert node.events[-1].message == "Back-off restarting failed container app in pod p_ns(u1)"
     assert node.row().status == "Error"
     assert node.row().restarts == "1 (1s ago)"  # kubectl: the lastState's finish
@@ -75,7 +77,9 @@ def test_crash_loop_backoff_keeps_running_and_waits_10s_then_20s() -> None:
     node.advance(5)
     assert node.sync().actions == ()  # still backing off, no second BackOff event
     assert node.events[-1].reason == "BackOff" and node.reasons().count("BackOff") == 1
-    node.advance(5)
+    node.advance(restart_at - node.now - 0.1)
+    assert node.sync().actions == ()  # the back-off is over, but the pod is not synced yet
+    node.advance(0.1)
     node.sync()
     assert node.instances["app"].attempt == 2
     cs = node.status.container_statuses[0]
@@ -85,7 +89,8 @@ def test_crash_loop_backoff_keeps_running_and_waits_10s_then_20s() -> None:
     assert isinstance(cs.last_state, Terminated) and cs.last_state.exit_code == 1
     node.advance(1)
     node.exit("app", 1)
-    assert node.sync().wake_at == node.now + 20
+    wake = node.sync().wake_at
+    assert wake is not None and node.now + 20 <= wake <= node.now + 30
 
 
 def test_restart_policies() -> None:
@@ -157,7 +162,7 @@ def test_init_failure_otherwise_restarts_only_that_container() -> None:
     node.exit("i1", 1)
     node.sync()
     assert node.row().status == "Init:Error"  # CrashLoopBackOff shows as the back-off ends
-    node.advance(10)
+    node.advance(15)
     node.sync()
     assert node.row().status == "Init:CrashLoopBackOff"
     assert node.status.phase is P.PENDING
@@ -284,8 +289,11 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
         "ContainersNotReady",
         "containers with unready status: [app]",
     )
-    # admitted and started at once: ticks every 3 s; the first after the 5 s delay is at 6
-    assert d.wake_at == node.now + 6 and not node.probes
+    # Shown running at once: a manual run now and at the next relist, both held back by
+    # the 5 s delay, the ticker restarted from the last (every 3 s): the first probe is at 7.
+    assert d.wake_at == node.now + 1 and not node.probes
+    node.advance(1)
+    assert node.sync().wake_at == node.now + 6 and not node.probes
     node.advance(6)
     d = node.sync()
     assert [p.kind for p in node.probes] == [ProbeKind.READINESS]

@@ -311,6 +311,9 @@ class ProcessPodRuntime:
     ) -> spawn.Completed:
         record = self.records.get(name)
         raw = self._spec(name)
+        if record is not None and record.pid and not record.child:
+            await self._child_pid(name, record.attempt)
+            record = self.records.get(name)
         if record is None or not record.child:
             return spawn.Completed(LOST_EXIT_CODE, "container is not running")
         argv = ctr.exec_argv(record.child, self._identity(raw), command)
@@ -371,7 +374,6 @@ class ProcessPodRuntime:
             attempt,
             pid=started.pid,
             start=started.start,
-            started_at=self._now(),
             reason="",
             message="",
         )
@@ -379,8 +381,8 @@ class ProcessPodRuntime:
     async def _post_start(self, name: str, attempt: int, raw: Mapping[str, Any]) -> None:
         handler = (raw.get("lifecycle") or {}).get("postStart")
         error = None
+        await self._child_pid(name, attempt)
         if handler:
-            await self._child_pid(name, attempt)
             error = await self._hook(name, handler, timeout=None)
         if error is None:
             self._update(name, attempt, running=True)
@@ -413,7 +415,9 @@ class ProcessPodRuntime:
                 return record.child
             child = ctr.read_report(self.dir.status(name, attempt)).child_pid or 0
             if (child and ctr.in_command(child)) or time.monotonic() > deadline:
-                self._update(name, attempt, child=child)
+                # The container counts as started from here, as runc's start returns once
+                # the command runs: its lifetime is the command's own.
+                self._update(name, attempt, child=child, started_at=self._now())
                 return child
             await asyncio.sleep(0.005)
 
