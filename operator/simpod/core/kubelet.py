@@ -714,7 +714,7 @@ class _Sync:
         if w.triggered(probe, self.now, started_at=inst.started_at):
             self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
         if w.result is not ProbeResult.SUCCESS:
-            w = replace(w, next_at=self.now + max(probe.period_seconds, probe.timeout_seconds))
+            w = w.issued(probe, self.now)  # the ticker restarts from now
         return replace(w, trigger_at=next_relist(self.now) if first else None)
 
     def announce_started(self) -> None:
