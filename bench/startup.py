@@ -67,6 +67,9 @@ async def _run(session: Session, pid: int, log: Path) -> dict[str, float]:
     all_ready = asyncio.Event()
 
     async def observe() -> None:
+        # No timeout_seconds: without one, the client resumes the watch from the last
+        # resourceVersion when the server ends it. Under this load kube-apiserver closes
+        # a watcher that falls behind, and a watch with a timeout would just stop there.
         stream = watch.Watch()
         async with stream.stream(
             custom.list_namespaced_custom_object,
@@ -74,7 +77,6 @@ async def _run(session: Session, pid: int, log: Path) -> dict[str, float]:
             VERSION,
             namespace,
             SIMPOD.plural,
-            timeout_seconds=int(TIMEOUT),
         ) as events:
             async for event in events:
                 pod = event["object"]

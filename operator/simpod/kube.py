@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.config.config_exception import ConfigException
 
 from simpod.api.group import GROUP, VERSION, Kind
@@ -83,3 +84,32 @@ class Api:
                 GROUP, VERSION, namespace, kind.plural, name, patch, _content_type=MERGE_PATCH
             )
         return result
+
+    async def create_event(self, namespace: str, body: dict[str, Any]) -> None:
+        """Post an Event without reading the reply into a ``V1Event`` model: nothing uses
+        it, and the model's deserialisation was 6 % of the agent's CPU in the ``startup``
+        benchmark (two Events per pod)."""
+        await _unread(self.core.create_namespaced_event(namespace, body, _preload_content=False))
+
+    async def patch_event(self, name: str, namespace: str, patch: dict[str, Any]) -> None:
+        """Bump an aggregated Event (a merge patch), the reply unread as for creation."""
+        await _unread(
+            self.core.patch_namespaced_event(
+                name, namespace, patch, _content_type=MERGE_PATCH, _preload_content=False
+            )
+        )
+
+
+async def _unread(call: Any) -> None:
+    """Await a request made with ``_preload_content=False`` and release its reply.
+
+    Without the preload, the client skips its own status check as well; it is done here so
+    that failures still raise :class:`ApiException` as they do otherwise."""
+    response = await call
+    async with response:
+        data = await response.read()
+        if not 200 <= response.status <= 299:
+            exc = ApiException(status=response.status, reason=response.reason)
+            exc.body = data.decode(errors="replace")
+            exc.headers = response.headers
+            raise exc

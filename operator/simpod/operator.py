@@ -9,6 +9,7 @@ handler receives a shallow copy of.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from typing import Any
 
 import kopf
@@ -37,14 +38,30 @@ def _load_roles() -> None:
                 importlib.import_module(module)
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No essence is kept: simpod has event, index and webhook handlers only, and none of
+    them compares an object with its last handled state. Kopf builds the essence of every
+    watched object anyway (a deep copy of the body), which was 7 % of the agent's CPU in
+    the ``startup`` benchmark."""
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
+    ) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return
+
+
 @kopf.on.startup()
 async def configure(
     settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="simpod.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix="simpod.dev", key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = NoDiffBase()
     # Kopf's own handler-result events are off: the agent posts kubelet-like ones.
     settings.posting.level = 100
     settings.watching.server_timeout = 300

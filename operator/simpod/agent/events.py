@@ -17,7 +17,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.api.group import API_VERSION, SIMPOD
 from simpod.core.kubelet import Event
-from simpod.kube import MERGE_PATCH, Api
+from simpod.kube import Api
 
 AGGREGATION_WINDOW_SECONDS = 600.0  # the correlator's default: repeats within 10 minutes
 
@@ -50,11 +50,10 @@ class PodEvents:
         previous = self.posted.get(key)
         if previous is not None and time.monotonic() - previous.at < AGGREGATION_WINDOW_SECONDS:
             try:
-                await self.api.core.patch_namespaced_event(
+                await self.api.patch_event(
                     previous.name,
                     meta["namespace"],
                     {"count": previous.count + 1, "lastTimestamp": stamp},
-                    _content_type=MERGE_PATCH,
                 )
             except ApiException as exc:
                 if exc.status != 404:
@@ -63,7 +62,7 @@ class PodEvents:
                 self.posted[key] = _Posted(previous.name, previous.count + 1, previous.at)
                 return
         name = f"{meta['name']}.{time.time_ns():x}"
-        await self.api.core.create_namespaced_event(
+        await self.api.create_event(
             meta["namespace"], self._body(meta, event, name=name, stamp=stamp)
         )
         self.posted[key] = _Posted(name, 1, time.monotonic())

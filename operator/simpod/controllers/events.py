@@ -65,7 +65,7 @@ async def post_event(
         "count": 1,
     }
     try:
-        await api.core.create_namespaced_event(namespace, body)
+        await api.create_event(namespace, body)
     except ApiException as exc:
         LOG.warning("could not post event %s for %s: %s", reason, meta["name"], exc.reason)
 
