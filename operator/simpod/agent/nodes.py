@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.agent.ipam import AddressPool
 from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
+from simpod.core.relist import RelistGrid
 from simpod.kube import Api
 
 LEASE_NAMESPACE = "simpod-node-lease"
@@ -34,6 +36,10 @@ class NodeInfo:
     host_ip: str
     pool: AddressPool
     up: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @functools.cached_property
+    def relist(self) -> RelistGrid:
+        return RelistGrid.for_node(self.name)
 
 
 @dataclass(frozen=True)

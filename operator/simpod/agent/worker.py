@@ -211,7 +211,8 @@ class PodWorker:
         """Sync repeatedly at one instant until no action is left: one write per instant."""
         events: list[Event] = []
         for _ in range(MAX_ROUNDS):
-            relisted = relist(runtime.instances(pod, now), seen=self.seen, now=now)
+            grid = self.node.relist
+            relisted = relist(runtime.instances(pod, now), seen=self.seen, now=now, grid=grid)
             self.next_relist, self.seen = relisted.next_relist, relisted.shown
             decision = sync_pod(
                 pod,
@@ -220,6 +221,7 @@ class PodWorker:
                 relisted.acting,
                 shown=relisted.shown,
                 now=now,
+                grid=grid,
                 observations=runtime.take_observations(pod, now),
             )
             events.extend(decision.events)

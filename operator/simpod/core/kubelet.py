@@ -62,7 +62,7 @@ from simpod.core.probes import (
     failure_event_message,
     probe_runs,
 )
-from simpod.core.relist import next_relist, unexited
+from simpod.core.relist import ZERO_PHASE, RelistGrid, unexited
 from simpod.core.runtime import (
     Action,
     Instance,
@@ -256,11 +256,12 @@ def sync_pod(
     now: float,
     observations: Sequence[Observation] = (),
     shown: Mapping[str, Instance] | None = None,
+    grid: RelistGrid = ZERO_PHASE,
 ) -> PodDecision:
     """Decide one sync. ``runtime`` maps container names to the instance the sync acts on,
     ``shown`` to the one its status shows (see :mod:`simpod.core.relist`; the same when
-    not given)."""
-    return _Sync(pod, previous, book, runtime, shown=shown, now=now).run(observations)
+    not given); ``grid`` is the node's relist timing."""
+    return _Sync(pod, previous, book, runtime, shown=shown, now=now, grid=grid).run(observations)
 
 
 def _probe_key(name: str, kind: ProbeKind) -> str:
@@ -294,8 +295,10 @@ class _Sync:
         *,
         shown: Mapping[str, Instance] | None,
         now: float,
+        grid: RelistGrid,
     ) -> None:
         self.pod, self.spec, self.previous, self.now = pod, pod.spec, previous, now
+        self.grid = grid
         self.runtime = dict(runtime)
         self.shown = dict(runtime if shown is None else shown)
         self.view = self.shown  # what the status is made of: see run()
@@ -472,7 +475,7 @@ class _Sync:
         if deleting and (terminating_at is None or terminating_at > self.now):
             terminating_at = self.now
         if deadline_hit and terminating_at is None:
-            terminating_at = next_relist(self.now)
+            terminating_at = self.grid.next(self.now)
         terminating = self.previous.phase.terminal or (
             terminating_at is not None and self.now >= terminating_at
         )
@@ -525,7 +528,7 @@ class _Sync:
         if phase is self.previous.phase and not reason:
             reason, message = self.previous.reason, self.previous.message
         if phase.terminal and terminating_at is None:
-            terminating_at = next_relist(self.now)
+            terminating_at = self.grid.next(self.now)
             self.wakes.append(terminating_at)
         # The status manager never reports a terminal phase while containers could still
         # run (couldHaveRunningContainers): the terminal conditions come first, the phase
@@ -542,7 +545,7 @@ class _Sync:
                 deadline_events = self.deadline_event(deadline_events)
         if deadline_hit and stopped_at is not None and deadline_events < DEADLINE_SYNCS:
             # ... and once more as it cleans up after the pod (syncTerminatedPod).
-            cleaned_up = next_relist(stopped_at)
+            cleaned_up = self.grid.next(stopped_at)
             if self.now >= cleaned_up:
                 deadline_events = self.deadline_event(deadline_events)
             else:
@@ -715,7 +718,7 @@ class _Sync:
             self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
         if w.result is not ProbeResult.SUCCESS:
             w = w.issued(probe, self.now)  # the ticker restarts from now
-        return replace(w, trigger_at=next_relist(self.now) if first else None)
+        return replace(w, trigger_at=self.grid.next(self.now) if first else None)
 
     def announce_started(self) -> None:
         """ "Started" once per instance, when the runtime reports the process running."""

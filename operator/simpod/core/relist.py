@@ -16,6 +16,7 @@ kubelet has: ``acting`` (what a sync decides on) and ``shown`` (what a status sh
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -31,15 +32,35 @@ class Relisted:
     next_relist: float | None  # when something hidden now becomes visible
 
 
-def last_relist(now: float) -> float:
-    """The latest relist tick at or before ``now``. One grid for every pod, as the kubelet
-    has one PLEG: how long a start takes to show depends on when in the period it was."""
-    return math.floor(now / RELIST_PERIOD_SECONDS) * RELIST_PERIOD_SECONDS
+@dataclass(frozen=True)
+class RelistGrid:
+    """When one node's PLEG relists: every period, at ``phase`` seconds past the period.
+
+    One grid for every pod of a node, as its kubelet has one PLEG: how long a start takes
+    to show depends on when in the period it was. Each kubelet's PLEG runs from when that
+    kubelet started, so nodes differ in phase (see :meth:`for_node`).
+    """
+
+    phase: float = 0.0
+
+    @classmethod
+    def for_node(cls, name: str) -> RelistGrid:
+        """A phase drawn from the node's name: the same on every run (timelines are
+        reproducible), and spread over the period across nodes, so that the relists of many
+        simulated nodes do not all land on the same instant as they would not in a cluster."""
+        return cls(phase=zlib.crc32(name.encode()) % 1000 / 1000 * RELIST_PERIOD_SECONDS)
+
+    def last(self, now: float) -> float:
+        """The latest relist tick at or before ``now``."""
+        periods = math.floor((now - self.phase) / RELIST_PERIOD_SECONDS)
+        return periods * RELIST_PERIOD_SECONDS + self.phase
+
+    def next(self, now: float) -> float:
+        """The first relist tick after ``now``."""
+        return self.last(now) + RELIST_PERIOD_SECONDS
 
 
-def next_relist(now: float) -> float:
-    """The first relist tick after ``now``."""
-    return last_relist(now) + RELIST_PERIOD_SECONDS
+ZERO_PHASE = RelistGrid()  # relists on whole seconds: the default for a lone node
 
 
 def unexited(inst: Instance) -> Instance:
@@ -58,10 +79,11 @@ def relist(
     *,
     seen: Mapping[str, Instance],
     now: float,
+    grid: RelistGrid = ZERO_PHASE,
 ) -> Relisted:
     """The two views of ``instances`` at ``now``; ``seen`` is the ``shown`` view of the
     previous sync (the instance a restarted container keeps showing until the relist)."""
-    tick = last_relist(now)
+    tick = grid.last(now)
     acting: dict[str, Instance] = {}
     shown: dict[str, Instance] = {}
     hidden = False

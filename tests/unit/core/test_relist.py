@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from simpod.core.relist import relist
+import pytest
+
+from simpod.core.relist import RelistGrid, relist
 from simpod.core.runtime import Instance, InstanceState
 
 S = InstanceState
@@ -55,3 +57,22 @@ def test_a_failed_start_is_reported_at_once() -> None:
     failed = Instance("app", 0, S.CREATED, reason="CreateContainerConfigError", message="m")
     relisted = relist({"app": failed}, seen={}, now=100.2)
     assert relisted.shown["app"] == failed
+
+
+def test_a_node_relists_at_its_own_phase() -> None:
+    grid = RelistGrid(phase=0.3)
+    assert grid.last(102.2) == pytest.approx(101.3)
+    assert grid.next(102.2) == pytest.approx(102.3)
+    assert grid.last(102.3) == pytest.approx(102.3)
+    exited = Instance("app", 0, S.EXITED, started_at=100.0, finished_at=102.25, exit_code=1)
+    early = relist({"app": exited}, seen={}, now=102.28, grid=grid)
+    assert early.shown["app"].state is S.RUNNING
+    assert early.next_relist == pytest.approx(102.3)
+    assert relist({"app": exited}, seen={}, now=102.3, grid=grid).shown["app"] == exited
+
+
+def test_node_phases_are_stable_and_spread_over_the_period() -> None:
+    phases = {RelistGrid.for_node(f"sim-node-{i}").phase for i in range(1, 11)}
+    assert RelistGrid.for_node("sim-node-1") == RelistGrid.for_node("sim-node-1")
+    assert all(0.0 <= phase < 1.0 for phase in phases)
+    assert len(phases) == 10
