@@ -921,6 +921,19 @@ class _Sync:
             self.emit("Failed", f"Error: {inst.message}", warning=True, path=self.path(c))
         return wait
 
+    def pruned(self, inst: Instance) -> bool:
+        """Whether the instance before this exited one is gone from the runtime.
+
+        The kubelet keeps one dead container per container name: the relist that reports
+        an exit (its ContainerDied event) has the older dead one removed, and the status
+        takes lastState only from a previous instance still in the runtime. So a container
+        that exited and is not restarted (OnFailure after success, a finished pod) loses
+        its lastState from the relist after the one that saw the exit, at the pod's next
+        sync."""
+        if inst.finished_at is None:
+            return False
+        return self.now >= self.grid.next(self.grid.next(inst.finished_at))
+
     def status_for(self, c: ContainerSpec) -> ContainerStatus:
         """convertToAPIContainerStatuses for one container."""
         prev = self.previous.status_of(c.name)
@@ -947,6 +960,8 @@ class _Sync:
                 state = Running(inst.started_at)
             else:
                 state = _terminated(inst)
+                if self.pruned(inst):
+                    last = None
         wait = self.waits.get(c.name)
         if (
             wait is not None

@@ -119,6 +119,27 @@ def test_restart_policies() -> None:
             assert node.condition("PodReadyToStartContainers")[0] == "False"
 
 
+def test_last_state_goes_with_the_older_dead_container() -> None:
+    """OnFailure: a failed then successful container keeps lastState until the relist
+    after the one that saw the success (the kubelet keeps one dead container a name)."""
+    node = Node(pod([app()], restartPolicy="OnFailure"))
+    node.settle()
+    node.advance(2)
+    node.exit("app", 2)
+    node.settle()
+    node.advance(2)
+    node.exit("app", 0)
+    node.settle()
+    cs = node.status.container_statuses[0]
+    assert isinstance(cs.state, Terminated) and cs.state.exit_code == 0
+    assert isinstance(cs.last_state, Terminated) and cs.last_state.exit_code == 2
+    node.teardown()
+    node.advance(1)
+    node.settle()
+    cs = node.status.container_statuses[0]
+    assert cs.restart_count == 1 and cs.last_state is None
+
+
 def test_init_containers_run_in_order() -> None:
     node = Node(pod([app()], init=[app("i1"), app("i2")]))
     node.settle()
