@@ -100,8 +100,13 @@ class PodWorker:
         return str(self.body["metadata"]["namespace"])
 
     def update(self, body: Mapping[str, Any]) -> None:
+        """A new version of the object. The echo of this worker's own status write changes
+        nothing it does not know, so it does not wake the worker: the kubelet's pod config
+        ignores status-only updates too. (Every write would otherwise cost a second sync.)"""
+        echo = _rv(body) == self.written_rv
         self.body = body
-        self.poke.set()
+        if not echo:
+            self.poke.set()
 
     def vanish(self) -> None:
         self.gone = True
