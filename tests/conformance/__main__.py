@@ -22,6 +22,12 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("names", nargs="*", help="run only these scenarios (default: all)")
     parser.add_argument("--jobs", type=int, default=8, help="scenarios run at the same time")
     parser.add_argument(
+        "--real-runs",
+        type=int,
+        default=2,
+        help="runs of each Pod on the real node: the SimPod matches when it matches one",
+    )
+    parser.add_argument(
         "--home",
         type=Path,
         default=Path(os.environ.get("SIMPOD_CONFORMANCE_HOME", runner.DEFAULT_HOME)),
@@ -30,7 +36,10 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep-cluster", action="store_true", help="leave it running")
     parser.add_argument("--out", type=Path, default=Path("conformance"))
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.real_runs < 1:
+        parser.error("--real-runs must be at least 1")
+    return args
 
 
 def _select(names: list[str]) -> list[Scenario]:
@@ -59,7 +68,7 @@ def main(argv: list[str]) -> int:
     try:
         print(f"conformance: {len(scenarios)} scenarios, {args.jobs} at a time", flush=True)
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            cases = list(pool.map(lambda s: _one(env, s), scenarios))
+            cases = list(pool.map(lambda s: _one(env, s, args.real_runs), scenarios))
         left = runner.wait_namespaces_gone(env)
         if left:
             print(f"conformance: namespaces not gone yet: {', '.join(left)}")
@@ -78,8 +87,8 @@ def main(argv: list[str]) -> int:
     return 0 if all(c.comparison.matching for c in cases) else 1
 
 
-def _one(env: runner.Environment, scenario: Scenario) -> runner.Case:
-    case = runner.run(env, scenario)
+def _one(env: runner.Environment, scenario: Scenario, real_runs: int) -> runner.Case:
+    case = runner.run(env, scenario, real_runs=real_runs)
     verdict = "match" if case.comparison.matching else "MISMATCH"
     print(f"  {scenario.name}: {verdict}", flush=True)
     return case

@@ -27,12 +27,19 @@ def case_json(case: Case) -> dict[str, Any]:
             "final": c.final_match,
         },
         "start_latency": {"pod": c.start_latency[0], "simpod": c.start_latency[1]},
+        "real_runs": {
+            "matching": [r.matching for r in case.comparisons],
+            "chosen": case.chosen + 1,
+            "agree": None if case.oracle is None else case.oracle.matching,
+            "disagreement": [] if case.oracle is None else case.oracle.diff,
+        },
         "diff": c.diff,
         "notes": c.notes,
         "excluded": c.excluded,
         "actions": case.actions,
         "pod": case.pod.to_json(),
         "simpod": case.sim.to_json(),
+        "other_pods": [p.to_json() for i, p in enumerate(case.pods) if i != case.chosen],
     }
 
 
@@ -40,6 +47,8 @@ def write(out_dir: Path, cases: Sequence[Case], *, seconds: float, mode: str) ->
     """Write both files; return the summary line."""
     out_dir.mkdir(parents=True, exist_ok=True)
     matching = sum(c.comparison.matching for c in cases)
+    checked = [c.oracle for c in cases if c.oracle is not None]
+    agreeing = sum(o.matching for o in checked)
     excluded: Counter[str] = Counter()
     for case in cases:
         excluded.update(case.comparison.excluded)
@@ -48,17 +57,26 @@ def write(out_dir: Path, cases: Sequence[Case], *, seconds: float, mode: str) ->
         "matching": matching,
         "mode": mode,
         "seconds": round(seconds, 1),
+        "real_runs_agreeing": agreeing if checked else None,
         "excluded": {"counts": dict(excluded), "reasons": dict(EXCLUDED_EVENTS)},
         "cases": [case_json(c) for c in cases],
     }
     (out_dir / "report.json").write_text(json.dumps(data, indent=2) + "\n")
     summary = f"conformance: {matching}/{len(cases)} scenarios matching ({mode}, {seconds:.0f}s)"
+    if checked:
+        summary += f"; the real kubelet matched itself in {agreeing}/{len(checked)}"
     (out_dir / "report.md").write_text(_markdown(cases, summary, excluded))
     return summary
 
 
 def _latency(pair: tuple[float | None, float | None]) -> str:
     return "/".join("-" if t is None else f"{t:.1f}s" for t in pair)
+
+
+def _agree(case: Case) -> str:
+    if case.oracle is None:
+        return "-"
+    return "agree" if case.oracle.matching else "**differ**"
 
 
 def _mark(ok: bool) -> str:
@@ -71,15 +89,19 @@ def _markdown(cases: Sequence[Case], summary: str, excluded: Counter[str]) -> st
         "",
         summary + ".",
         "",
-        "| scenario | result | states | times | events | final | start Pod/SimPod "
-        "| first difference |",
-        "|---|---|---|---|---|---|---|---|",
+        "Each Pod runs more than once on the real node; the SimPod matches when it matches one "
+        "run (*run*); *real runs* says whether the real kubelet matched itself.",
+        "",
+        "| scenario | result | run | real runs | states | times | events | final "
+        "| start Pod/SimPod | first difference |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in cases:
         c = case.comparison
         first = next((d for d in c.diff if not d.endswith(":")), "").replace("|", "\\|")
         lines.append(
             f"| {case.scenario.name} | {'match' if c.matching else '**MISMATCH**'} | "
+            f"{case.chosen + 1 if c.matching else '-'} | {_agree(case)} | "
             f"{_mark(c.states_match)} | {_mark(c.times_match)} | {_mark(c.events_match)} | "
             f"{_mark(c.final_match)} | {_latency(c.start_latency)} | {first[:240]} |"
         )
@@ -94,6 +116,9 @@ def _markdown(cases: Sequence[Case], summary: str, excluded: Counter[str]) -> st
         lines += ["", f"## {case.scenario.name}", "", case.scenario.why, ""]
         if c.diff:
             lines += ["```", *c.diff, "```"]
+        if case.oracle is not None and not case.oracle.matching:
+            lines += ["", "The real runs differ from each other too:", ""]
+            lines += ["```", *case.oracle.diff, "```"]
         if c.notes:
             lines += ["", "Notes (not in the verdict):", ""]
             lines += [f"- {n}" for n in sorted(set(c.notes))]

@@ -243,17 +243,16 @@ def first_start(timeline: Timeline) -> float | None:
 
 
 def aligned(timeline: Timeline) -> Timeline:
-    """The timeline with times counted from :func:`first_start` (earlier ones negative).
+    """A copy of the timeline with times counted from :func:`first_start` (earlier ones
+    negative; unchanged when nothing ever ran).
 
     The real node needs about a second to create a sandbox (containerd, CNI) before the first
     container runs, the process runtime a fraction of that, and that start-up latency depends
     on the machine and its load, not on the lifecycle; it is reported on its own (see
     ``start_latency``), and the lifecycle's own times are compared from that point on."""
-    anchor = first_start(timeline)
-    if anchor is None:
-        return timeline
+    anchor = first_start(timeline) or 0.0
     out = Timeline(timeline.side, final=timeline.final, display=timeline.display)
-    out.errors = timeline.errors
+    out.errors = list(timeline.errors)
     out.window = timeline.window - anchor if timeline.window else 0.0
     out.finals = [(t - anchor, f) for t, f in timeline.finals]
     out.samples = [Sample(s.t - anchor, s.state) for s in timeline.samples]
@@ -271,15 +270,7 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
     latency = (first_start(pod), first_start(sim))
     pod, sim = aligned(pod), aligned(sim)
     horizon = _horizon(pod, sim)
-    truncated = False
-    if horizon is not None:
-        for side in (pod, sim):
-            side.events = [e for e in side.events if e.t <= horizon]
-            kept = [s for s in side.samples if s.t <= horizon]
-            if len(kept) < len(side.samples):
-                truncated = True
-                side.samples = kept
-                side.final = next((f for t, f in reversed(side.finals) if t <= horizon), {})
+    truncated = horizon is not None and _cut(pod, sim, horizon)
     pod_states = [s.state for s in pod.samples]
     sim_states = [s.state for s in sim.samples]
     states_match = pod_states == sim_states
@@ -294,16 +285,16 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
                     times_match = False
                     prev = pod.samples[i - 1].state if i else None
                     late.append(
-                        f"time: Pod {a:.2f}s vs SimPod {b:.2f}s ({b - a:+.2f}s) for "
+                        f"time: {pod.side} {a:.2f}s vs {sim.side} {b:.2f}s ({b - a:+.2f}s) for "
                         f"{changes(prev, pod.samples[i].state)}"
                     )
     if not states_match:
         diff.append(_first_difference(pod, sim, matcher))
-        diff.append("states (- Pod, + SimPod):")
+        diff.append(f"states (- {pod.side}, + {sim.side}):")
         diff += [
             "  " + line
             for line in difflib.unified_diff(
-                render(pod.samples), render(sim.samples), "Pod", "SimPod", lineterm="", n=1
+                render(pod.samples), render(sim.samples), pod.side, sim.side, lineterm="", n=1
             )
         ][2:]
     diff += late
@@ -314,12 +305,14 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
         for key in sorted(set(pod.final) | set(sim.final)):
             mine, theirs = pod.final.get(key), sim.final.get(key)
             if mine != theirs:
-                diff.append(f"  {key}: Pod {mine!r} vs SimPod {theirs!r}")
+                diff.append(f"  {key}: {pod.side} {mine!r} vs {sim.side} {theirs!r}")
     if truncated:
         notes.append(f"compared up to {horizon:.2f}s after the first start (the shorter side)")
     elif pod.display and sim.display and pod.display != sim.display:
         final_match = False
-        diff.append(f"kubectl READY/STATUS/RESTARTS: Pod {pod.display} vs SimPod {sim.display}")
+        diff.append(
+            f"kubectl READY/STATUS/RESTARTS: {pod.side} {pod.display} vs {sim.side} {sim.display}"
+        )
     for side in (pod, sim):
         diff += [f"{side.side} error: {e}" for e in side.errors]
     if pod.errors or sim.errors:
@@ -331,12 +324,57 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
 
 def _horizon(pod: Timeline, sim: Timeline) -> float | None:
     """Both sides are watched for the same time from their create calls, but their
-    lifecycles start at different moments (see :func:`aligned`): states and Events are
-    compared up to the earlier end, less the tolerance, so that one side's last step is not
-    cut off while the other's is counted."""
+    lifecycles start at different moments (see :func:`aligned`): what happens up to the
+    earlier end, less the tolerance, must be on both sides; see :func:`_cut`."""
     if not (pod.window and sim.window):
         return None
     return min(pod.window, sim.window) - Tolerance().seconds
+
+
+def _cut(pod: Timeline, sim: Timeline, horizon: float) -> bool:
+    """Trim both timelines to what can be compared; True when something was trimmed.
+
+    A step up to ``horizon`` has its counterpart on the other side within the tolerance,
+    so inside both windows: it must be there. A step after it, up to the end of the shorter
+    window, may have its counterpart just past that end: it counts when the other side has
+    it too and is dropped when not, so that a window's end never decides the verdict."""
+    end = horizon + Tolerance().seconds
+    sure = [sum(s.t <= horizon for s in side.samples) for side in (pod, sim)]
+    seen = [sum(s.t <= end for s in side.samples) for side in (pod, sim)]
+    states = [[s.state for s in side.samples] for side in (pod, sim)]
+    keep = (sure[0], sure[1])
+    for a in range(seen[0], sure[0] - 1, -1):
+        b = next(
+            (b for b in range(seen[1], sure[1] - 1, -1) if states[0][:a] == states[1][:b]), None
+        )
+        if b is not None:
+            keep = (a, b)
+            break
+    trimmed = False
+    for side, n in zip((pod, sim), keep, strict=True):
+        if n < len(side.samples):
+            trimmed = True
+            cut_at = side.samples[n].t
+            side.samples = side.samples[:n]
+            side.final = next((f for t, f in reversed(side.finals) if t < cut_at), {})
+    _cut_events(pod, sim, horizon, end)
+    return trimmed
+
+
+def _cut_events(pod: Timeline, sim: Timeline, horizon: float, end: float) -> None:
+    """The same rule for Events, per (object, reason, type): an occurrence after
+    ``horizon`` is kept only as far as the other side has as many."""
+    for side in (pod, sim):
+        side.events = [e for e in side.events if e.t <= end]
+    mine, theirs = _by_key(pod.events), _by_key(sim.events)
+    dropped: set[int] = set()
+    for key in set(mine) | set(theirs):
+        a, b = mine.get(key, []), theirs.get(key, [])
+        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+        extra = longer[len(shorter) :]
+        dropped |= {id(e) for e in extra if e.t > horizon}
+    for side in (pod, sim):
+        side.events = [e for e in side.events if id(e) not in dropped]
 
 
 def _first_difference(pod: Timeline, sim: Timeline, matcher: difflib.SequenceMatcher[State]) -> str:
@@ -351,7 +389,10 @@ def _first_difference(pod: Timeline, sim: Timeline, matcher: difflib.SequenceMat
             prev = tl.samples[i - 1].state if i else None
             return f"{tl.samples[i].t:.2f}s {changes(prev, tl.samples[i].state)}"
 
-        return f"states part at step {i1 + 1}: Pod {step(pod, i1, i2)} | SimPod {step(sim, j1, j2)}"
+        return (
+            f"states part at step {i1 + 1}: {pod.side} {step(pod, i1, i2)} | "
+            f"{sim.side} {step(sim, j1, j2)}"
+        )
     return "states differ"
 
 
@@ -386,7 +427,7 @@ def _compare_events(
         if len(pa) != len(sb):
             ok = False
             diff.append(
-                f"event {label}: Pod x{len(pa)} at {_times(pa)} vs SimPod x{len(sb)} at "
+                f"event {label}: {pod.side} x{len(pa)} at {_times(pa)} vs {sim.side} x{len(sb)} at "
                 f"{_times(sb)}"
             )
             continue
@@ -399,10 +440,12 @@ def _compare_events(
         ]
         if late:
             ok = False
-            diff.append(f"event time {label}: Pod {_times(pa)} vs SimPod {_times(sb)}")
+            diff.append(f"event time {label}: {pod.side} {_times(pa)} vs {sim.side} {_times(sb)}")
         messages = {(x.message, y.message) for x, y in zip(pa, sb, strict=True)}
         notes += [
-            f"message {label}: Pod {x!r} vs SimPod {y!r}" for x, y in sorted(messages) if x != y
+            f"message {label}: {pod.side} {x!r} vs {sim.side} {y!r}"
+            for x, y in sorted(messages)
+            if x != y
         ]
     return ok, excluded
 

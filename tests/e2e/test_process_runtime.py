@@ -31,6 +31,8 @@ from tests.e2e.simpods import SimPods, condition, container, phase
 FIRST_NODE = 41
 NODE = f"sim-node-{FIRST_NODE}"
 HTTP_SERVER = ["python3", "-m", "http.server", "8080"]
+# A main process that exits on TERM: without a handler, PID 1 would ignore it.
+TERM_EXITS = ["sh", "-c", "trap 'exit 143' TERM; sleep 600 & wait"]
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("bwrap") or not shutil.which("ip"),
@@ -148,7 +150,8 @@ def logs(pods: SimPods, name: str, *args: str) -> str:
 def test_web_server_and_sidecar_share_a_volume_and_stop_gracefully(pods: SimPods) -> None:
     """The README's "done when": a sidecar fills an emptyDir that a web server serves; Ready
     through httpGet, reachable at the pod IP from the host; deletion runs preStop, then
-    TERM, and the exit codes are recorded."""
+    TERM (handled by the filler, dropped by the kernel for the server: PID 1 without a
+    handler), then KILL at the end of the grace; the exit codes are recorded."""
     volume = [{"name": "html", "mountPath": "/usr/share/nginx/html"}]
     pods.create(
         "web",
@@ -166,7 +169,7 @@ def test_web_server_and_sidecar_share_a_volume_and_stop_gracefully(pods: SimPods
                 "filler",
                 "sh",
                 "-c",
-                'echo "hello from $(hostname)" > /pod-data/index.html; exec sleep 600',
+                'echo "hello from $(hostname)" > /pod-data/index.html; ' + TERM_EXITS[-1],
                 volumeMounts=[{"name": "html", "mountPath": "/pod-data"}],
             ),
             volumes=[{"name": "html", "emptyDir": {}}],
@@ -180,7 +183,8 @@ def test_web_server_and_sidecar_share_a_volume_and_stop_gracefully(pods: SimPods
     final = delete_and_watch(pods, "web")
     events = [reason for reason, _ in pods.events("web")]
     assert events.count("Killing") == 2
-    assert terminated(final, "app").get("exitCode") == 143
+    # The server is PID 1 of its container without a TERM handler: only KILL ends it.
+    assert terminated(final, "app").get("exitCode") == 137
     assert terminated(final, "filler").get("exitCode") == 143
     assert phase(final) == "Failed"
 
@@ -281,22 +285,25 @@ def test_tcp_probe_message_on_a_closed_port(pods: SimPods) -> None:
     assert f"Readiness probe failed: dial tcp {ip}:9999: connect: connection refused" in messages
 
 
-def test_term_exits_143_and_ignored_term_is_killed_137(pods: SimPods) -> None:
-    """pods.go / runtime: TERM kills a plain process (128 + 15); one that ignores TERM is
-    KILLed when the grace ends (128 + 9)."""
+def test_handled_term_exits_143_and_unhandled_term_is_killed_137(pods: SimPods) -> None:
+    """pods.go / runtime: a main process that exits on TERM reports 128 + 15; one that
+    ignores TERM, or has no handler (PID 1 of its container: the kernel drops the signal),
+    is KILLed when the grace ends (128 + 9)."""
     pods.create(
         "signals",
         proc(
-            ctr("plain", "sleep", "600"),
+            ctr("handled", *TERM_EXITS),
             ctr("stubborn", "sh", "-c", "trap '' TERM; sleep 600"),
+            ctr("plain", "sleep", "600"),
             terminationGracePeriodSeconds=20,
         ),
     )
     pods.wait("signals", lambda o: phase(o) == "Running", kubelet_seconds=30, what="Running")
     started = time.monotonic()
     last = delete_and_watch(pods, "signals")
-    assert terminated(last, "plain").get("exitCode") == 143
+    assert terminated(last, "handled").get("exitCode") == 143
     assert terminated(last, "stubborn").get("exitCode") == 137
+    assert terminated(last, "plain").get("exitCode") == 137
     assert time.monotonic() - started >= 20 / 10 - 0.5  # the grace, scaled
 
 
@@ -433,7 +440,7 @@ def test_failing_exec_post_start_hook_kills_the_container(pods: SimPods) -> None
 def test_containers_survive_an_agent_restart(pods: SimPods, agent: Agent) -> None:
     """The agent is killed (SIGKILL) and started again: the container is the same process,
     and stopping it afterwards still records its exit code."""
-    pods.create("survivor", proc(ctr("app", "sleep", "600"), terminationGracePeriodSeconds=5))
+    pods.create("survivor", proc(ctr("app", *TERM_EXITS), terminationGracePeriodSeconds=5))
     obj = pods.wait("survivor", lambda o: phase(o) == "Running", kubelet_seconds=30, what="Running")
     started = container(obj, "app")["state"]["running"]["startedAt"]
     pid = obj["status"]["sim"]["runtime"]["app"]["child"]

@@ -2,10 +2,14 @@
 
 The process tree of a container is ``bwrap`` (the *monitor*, started by the agent in a
 session of its own) and its child, the container's main process, which calls setsid: the
-container is its own process group, so TERM and KILL reach its processes and nothing else.
-The monitor waits for the child and writes its PID and exit code (128 + signal when
-killed: 143 for TERM, 137 for KILL) to the attempt's status file; it does not depend on the
-agent, so containers survive an agent restart and their exit is still recorded.
+container is its own process group, so a KILL reaches its processes and nothing else. The
+main process is PID 1 of a PID namespace of its own, as in a real container: the kernel
+drops a signal sent to it from outside unless it handles that signal (KILL excepted), so a
+process without a TERM handler outlives TERM until the grace ends, and the rest of the
+container dies with it. The monitor waits for the child and writes its PID and exit code
+(128 + signal when killed: 143 for TERM, 137 for KILL) to the attempt's status file; it
+does not depend on the agent, so containers survive an agent restart and their exit is
+still recorded.
 
 The container sees the host's file system read-only, its own /dev and /proc, the pod's
 /tmp, and its volume mounts. A mount point that does not exist on the host is created on
@@ -137,9 +141,10 @@ def bwrap_caps(who: Identity) -> list[str]:
 
 
 def exec_argv(child_pid: int, who: Identity, command: Sequence[str]) -> list[str]:
-    """A command in a running container's view (its mounts, hostname, network, working
-    directory), as its user: how exec probes and exec hooks run."""
-    argv = [spawn.executable("nsenter"), "-t", str(child_pid), "-m", "-u", "-n", "-r", "-w", "--"]
+    """A command in a running container's view (its mounts, hostname, network, processes,
+    working directory), as its user: how exec probes and exec hooks run."""
+    argv = [spawn.executable("nsenter"), "-t", str(child_pid), "-m", "-u", "-n", "-p", "-r", "-w"]
+    argv.append("--")
     return [*argv, *setpriv_args(who), *command]
 
 
@@ -162,6 +167,8 @@ def sandbox_argv(
         spawn.executable("bwrap"),
         *root_args(mounts, tmp),
         "--unshare-uts",
+        "--unshare-pid",
+        "--as-pid-1",
         "--hostname",
         hostname,
         "--new-session",

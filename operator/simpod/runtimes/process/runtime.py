@@ -498,8 +498,8 @@ class ProcessPodRuntime:
                 self.pending.append(PreStopFailed(c.name, error))
                 self.notify()
         elapsed = (time.monotonic() - began) * self.scale
-        if child:
-            spawn.kill_group(child, signal.SIGTERM)
+        if child:  # to the main process only, as the container runtime signals its init
+            spawn.signal_process(child, signal.SIGTERM)
         timeout = self._wall(stop_timeout(grace, elapsed))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
