@@ -20,7 +20,12 @@ from tests.conformance.scenarios import SCENARIOS, Scenario
 def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance", description=__doc__)
     parser.add_argument("names", nargs="*", help="run only these scenarios (default: all)")
-    parser.add_argument("--jobs", type=int, default=8, help="scenarios run at the same time")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        help="scenarios run at the same time (the real node runs --real-runs Pods for each)",
+    )
     parser.add_argument(
         "--real-runs",
         type=int,

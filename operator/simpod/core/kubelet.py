@@ -692,14 +692,17 @@ class _Sync:
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 if due is None:
                     continue
-                if due <= self.now:
+                if due <= self.now and worker.free(self.now):
                     self.actions.append(RunProbe(c, inst.attempt, kind, probe))
                     worker = worker.issued(probe, self.now)
                 if kind is ProbeKind.READINESS:
                     worker = self.trigger_readiness(c, inst, probe, worker, started=started)
                 self.probes[_probe_key(c.name, kind)] = worker
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
-                self.wakes += [t for t in (due, worker.trigger_at) if t is not None]
+                wakes = [t for t in (due, worker.trigger_at) if t is not None]
+                if not worker.free(self.now) and worker.busy_until is not None:
+                    wakes = [max(t, worker.busy_until) for t in wakes]
+                self.wakes += wakes
 
     def trigger_readiness(
         self, c: ContainerSpec, inst: Instance, probe: ProbeSpec, w: ProbeWorker, *, started: bool
@@ -709,10 +712,12 @@ class _Sync:
         if not started:
             return w
         first = not w.listed
-        if first:
-            w = replace(w, listed=True, trigger_at=self.now)
-        if w.trigger_at is None or w.trigger_at > self.now:
+        trigger_at = self.now if first else w.trigger_at
+        if trigger_at is None or trigger_at > self.now:
             return w
+        if not w.free(self.now):
+            return replace(w, trigger_at=trigger_at)  # held until the probe in flight is done
+        w = replace(w, listed=True, trigger_at=trigger_at)
         assert inst.started_at is not None
         if w.triggered(probe, self.now, started_at=inst.started_at):
             self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))

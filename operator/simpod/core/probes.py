@@ -64,6 +64,10 @@ class ProbeWorker:
     # running, the next (the worker's first result), and the one after a change to failure.
     listed: bool = False
     trigger_at: float | None = None
+    # A worker runs one probe at a time: ticks and triggers that come while one is in flight
+    # wait for its outcome (the Go worker's ticker and trigger channels hold one each). The
+    # outcome is due by the probe's timeout, which bounds the wait if it is lost.
+    busy_until: float | None = None
 
     @classmethod
     def fresh(cls, kind: ProbeKind, attempt: int) -> ProbeWorker:
@@ -75,15 +79,17 @@ class ProbeWorker:
         return self.kind is not ProbeKind.READINESS and self.result is ProbeResult.FAILURE
 
     def record(self, spec: ProbeSpec, success: bool) -> ProbeWorker:
-        """Count one outcome; the result changes only once a threshold is reached."""
-        if self.on_hold:
-            return self
+        """Count one outcome (which ends the probe in flight); the result changes only once
+        a threshold is reached."""
+        done = replace(self, busy_until=None)
+        if done.on_hold:
+            return done
         outcome = ProbeResult.SUCCESS if success else ProbeResult.FAILURE
-        run = self.run + 1 if outcome is self.last else 1
+        run = done.run + 1 if outcome is done.last else 1
         threshold = spec.success_threshold if success else spec.failure_threshold
         if run < threshold:
-            return replace(self, last=outcome, run=run)
-        worker = replace(self, last=outcome, run=run, result=outcome)
+            return replace(done, last=outcome, run=run)
+        worker = replace(done, last=outcome, run=run, result=outcome)
         if worker.tripped:
             return replace(worker, on_hold=True, run=0)
         return worker
@@ -114,9 +120,15 @@ class ProbeWorker:
         return now >= math.floor(started_at) + spec.initial_delay_seconds
 
     def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
-        """A probe was handed to the runtime now; the next one waits a period (never
-        overlapping a probe that may still be running until its timeout)."""
-        return replace(self, next_at=now + max(spec.period_seconds, spec.timeout_seconds))
+        """A probe was handed to the runtime now: the ticker's next tick is a period away,
+        and nothing else runs until its outcome is in (see :meth:`free`)."""
+        return replace(
+            self, next_at=now + spec.period_seconds, busy_until=now + spec.timeout_seconds
+        )
+
+    def free(self, now: float) -> bool:
+        """No probe of this worker is in flight."""
+        return self.busy_until is None or now >= self.busy_until
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"attempt": self.attempt, "result": self.result.value}
@@ -131,12 +143,14 @@ class ProbeWorker:
             out["listed"] = True
         if self.trigger_at is not None:
             out["triggerAt"] = self.trigger_at
+        if self.busy_until is not None:
+            out["busyUntil"] = self.busy_until
         return out
 
     @classmethod
     def from_dict(cls, kind: ProbeKind, raw: Mapping[str, Any]) -> ProbeWorker:
         last = raw.get("last")
-        next_at, trigger_at = raw.get("nextAt"), raw.get("triggerAt")
+        next_at, trigger_at, busy = raw.get("nextAt"), raw.get("triggerAt"), raw.get("busyUntil")
         return cls(
             kind=kind,
             attempt=int(raw["attempt"]),
@@ -147,6 +161,7 @@ class ProbeWorker:
             next_at=float(next_at) if next_at is not None else None,
             listed=bool(raw.get("listed", False)),
             trigger_at=float(trigger_at) if trigger_at is not None else None,
+            busy_until=float(busy) if busy is not None else None,
         )
 
 

@@ -326,6 +326,24 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
     assert node.condition("Ready")[0] == "False" and not node.kills
 
 
+def test_a_slow_readiness_probe_holds_the_triggers_until_its_outcome() -> None:
+    """A grpc probe against a closed port lasts its whole timeout: the kubelet's worker runs
+    one probe at a time, so the trigger at the next relist waits for the outcome, then
+    runs at once (prober worker.go: the trigger channel holds it)."""
+    probe = {**EXEC, "periodSeconds": 5, "timeoutSeconds": 3}
+    node = Node(pod([app(readinessProbe=probe)]))
+    node.settle()
+    assert len(node.probes) == 1  # the manual run when the status first shows it running
+    node.advance(1)
+    d = node.sync()
+    assert len(node.probes) == 1 and d.wake_at == node.now + 2  # held: one in flight
+    node.advance(1.5)
+    node.answer("app", ProbeKind.READINESS, False, "timeout")
+    assert len(node.probes) == 2  # the held trigger, as soon as the worker is free
+    node.answer("app", ProbeKind.READINESS, False, "timeout")
+    assert len(node.probes) == 2  # nothing else held: the ticker's next tick is 5 s away
+
+
 def test_startup_probe_gates_liveness_and_readiness() -> None:
     node = Node(pod([app(startupProbe=EXEC, livenessProbe=EXEC, readinessProbe=EXEC)]))
     node.settle()

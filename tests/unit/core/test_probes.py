@@ -60,9 +60,15 @@ def test_timing_on_the_workers_grid_from_admission() -> None:
     assert w.due_at(spec, origin=98, started_at=100) == 118.3
 
 
-def test_next_probe_never_overlaps_a_long_timeout() -> None:
+def test_a_probe_in_flight_holds_the_next_tick_until_its_outcome() -> None:
     spec = ProbeSpec(period_seconds=2, timeout_seconds=5)
-    assert ProbeWorker.fresh(K.LIVENESS, 0).issued(spec, 0).next_at == 5
+    issued = ProbeWorker.fresh(K.LIVENESS, 0).issued(spec, 0)
+    assert issued.next_at == 2  # the ticker goes on...
+    assert not issued.free(4.9)  # ...but its tick waits for the outcome
+    assert issued.free(5)  # due by the timeout, even if it never came
+    assert issued.record(spec, success=False).free(3)
+    restored = ProbeWorker.from_dict(K.LIVENESS, issued.to_dict())
+    assert restored == issued
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def resolve_port(port: Any, container: Mapping[str, Any]) -> int:
     raise ProbeSpecError(f"couldn't find port: {port} in {container.get('name', '')}")
 
 
-def _host_port(host: str, port: int) -> str:
+def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -68,7 +68,7 @@ def http_target(get: Mapping[str, Any], container: Mapping[str, Any], pod_ip: st
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     for header in get.get("httpHeaders") or ():
         headers[str(header.get("name"))] = str(header.get("value", ""))
-    return HttpTarget(f"{scheme}://{_host_port(host, port)}{path}", tuple(headers.items()))
+    return HttpTarget(f"{scheme}://{host_port(host, port)}{path}", tuple(headers.items()))
 
 
 def next_hop(current: str, location: str, *, first: str, hops: int) -> str | None:
@@ -112,7 +112,7 @@ async def _request(url: str, headers: Sequence[tuple[str, str]]) -> tuple[int, s
     try:
         reader, writer = await asyncio.open_connection(host, port, ssl=tls)
     except OSError as exc:
-        raise _DialError(dial_error(_host_port(host, port), exc)) from exc
+        raise _DialError(dial_error(host_port(host, port), exc)) from exc
     try:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host_header = next((v for k, v in headers if k.lower() == "host"), parts.netloc)
@@ -182,7 +182,7 @@ async def http_reachable(target: HttpTarget, timeout: float) -> str | None:
 
 async def tcp_socket(host: str, port: int, timeout: float) -> Result:
     """A tcpSocket probe: the connection opens, or Go's dial error."""
-    address = _host_port(host, port)
+    address = host_port(host, port)
     try:
         async with asyncio.timeout(timeout):
             _, writer = await asyncio.open_connection(host, port)

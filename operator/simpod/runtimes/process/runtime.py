@@ -41,7 +41,7 @@ from simpod.core.runtime import (
 from simpod.kube import Api
 from simpod.runtimes.process import container as ctr
 from simpod.runtimes.process import env as envs
-from simpod.runtimes.process import hooks, logs, probes, sandbox, spawn, volumes
+from simpod.runtimes.process import grpc_probe, hooks, logs, probes, sandbox, spawn, volumes
 
 LOST_EXIT_CODE = 255
 CONFIG_RETRY_KUBELET_SECONDS = 10.0
@@ -532,7 +532,14 @@ class ProcessPodRuntime:
                 port = probes.resolve_port(tcp.get("port"), raw)
                 result = await probes.tcp_socket(str(tcp.get("host") or self.pod_ip), port, timeout)
             else:
-                result = probes.Result(False, f"unsupported probe handler {sorted(handler)}")
+                grpc = handler["grpc"]
+                result = await grpc_probe.check(
+                    self.pod_ip,
+                    int(grpc.get("port", 0)),
+                    str(grpc.get("service") or ""),
+                    timeout=timeout,
+                    shown=max(action.probe.timeout_seconds, 1),
+                )
         except probes.ProbeSpecError as exc:
             result = probes.Result(False, str(exc))
         # The kubelet's prober_probe_duration_seconds, as a debug log line that `make bench`
