@@ -416,8 +416,13 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     ]
     for thread in (*events, *recorders):
         thread.start()
-    time.sleep(0.5)  # the watches are established before anything happens
-    for side in (*pods, sim):
+    # The watches are established before anything happens. The real runs are created a
+    # fraction of the relist period apart, so that they meet the node's relist tick at
+    # different points of their lifecycle (where a step shows up depends on that phase).
+    created = [(0.0, pod), (0.0, sim)]
+    created += [(n / real_runs, other) for n, other in enumerate(others, start=1)]
+    for offset, side in created:
+        time.sleep(max(0.0, start + 0.5 + offset - time.monotonic()))
         side.t0 = time.monotonic()
         try:
             side.create()

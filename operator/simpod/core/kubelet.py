@@ -80,6 +80,10 @@ from simpod.core.serialize import JSON, status_to_dict
 CRASH_LOOP = "CrashLoopBackOff"
 DEADLINE_SYNCS = 4  # DeadlineExceeded Events per pod: see _Sync.deadline_event
 RESYNC_SECONDS = 60.0  # the kubelet's syncFrequency: a pod is synced at least this often
+# A sync that waits for the next relist starts once that relist has listed the runtime and
+# the pod worker has picked the pod up: about 20 ms after the tick on the real node (the
+# second readiness trigger comes that long after the probe ticker's own tick).
+SYNC_AFTER_RELIST_SECONDS = 0.02
 
 
 class _Step(enum.Enum):
@@ -723,7 +727,8 @@ class _Sync:
             self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
         if w.result is not ProbeResult.SUCCESS:
             w = w.issued(probe, self.now)  # the ticker restarts from now
-        return replace(w, trigger_at=self.grid.next(self.now) if first else None)
+        again = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
+        return replace(w, trigger_at=again if first else None)
 
     def announce_started(self) -> None:
         """ "Started" once per instance, when the runtime reports the process running."""

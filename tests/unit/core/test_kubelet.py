@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from simpod.core.display import PodRow
-from simpod.core.kubelet import KubeletSettings, PodBook, sync_pod
+from simpod.core.kubelet import SYNC_AFTER_RELIST_SECONDS, KubeletSettings, PodBook, sync_pod
 from simpod.core.model import PodPhase, ProbeKind, Running, Terminated, Waiting
 from simpod.core.runtime import (
     Instance,
@@ -310,11 +312,13 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
         "ContainersNotReady",
         "containers with unready status: [app]",
     )
-    # Shown running at once: a manual run now and at the next relist, both held back by
-    # the 5 s delay, the ticker restarted from the last (every 3 s): the first probe is at 7.
-    assert d.wake_at == node.now + 1 and not node.probes
-    node.advance(1)
-    assert node.sync().wake_at == node.now + 6 and not node.probes
+    # Shown running at once: a manual run now and at the sync after the next relist, both
+    # held back by the 5 s delay, the ticker restarted from the last (every 3 s): the first
+    # probe is at 7 (and the sync's latency after the relist).
+    after_relist = 1 + SYNC_AFTER_RELIST_SECONDS
+    assert d.wake_at == pytest.approx(node.now + after_relist) and not node.probes
+    node.advance(after_relist)
+    assert node.sync().wake_at == pytest.approx(node.now + 6) and not node.probes
     node.advance(6)
     d = node.sync()
     assert [p.kind for p in node.probes] == [ProbeKind.READINESS]
