@@ -725,8 +725,9 @@ class _Sync:
         assert inst.started_at is not None
         if w.triggered(probe, self.now, started_at=inst.started_at):
             self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
-        if w.result is not ProbeResult.SUCCESS:
-            w = w.issued(probe, self.now)  # the ticker restarts from now
+            w = w.issued(probe, self.now)
+        elif w.result is not ProbeResult.SUCCESS:
+            w = w.restarted(probe, self.now)  # held back by the initial delay
         again = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
         return replace(w, trigger_at=again if first else None)
 

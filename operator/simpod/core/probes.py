@@ -119,12 +119,14 @@ class ProbeWorker:
             return False
         return now >= math.floor(started_at) + spec.initial_delay_seconds
 
+    def restarted(self, spec: ProbeSpec, now: float) -> ProbeWorker:
+        """The ticker restarts from now: its next tick is a period away."""
+        return replace(self, next_at=now + spec.period_seconds)
+
     def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
-        """A probe was handed to the runtime now: the ticker's next tick is a period away,
-        and nothing else runs until its outcome is in (see :meth:`free`)."""
-        return replace(
-            self, next_at=now + spec.period_seconds, busy_until=now + spec.timeout_seconds
-        )
+        """A probe was handed to the runtime now: the ticker restarts, and nothing else runs
+        until its outcome is in (see :meth:`free`)."""
+        return replace(self.restarted(spec, now), busy_until=now + spec.timeout_seconds)
 
     def free(self, now: float) -> bool:
         """No probe of this worker is in flight."""

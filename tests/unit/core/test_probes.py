@@ -69,6 +69,8 @@ def test_a_probe_in_flight_holds_the_next_tick_until_its_outcome() -> None:
     assert issued.record(spec, success=False).free(3)
     restored = ProbeWorker.from_dict(K.LIVENESS, issued.to_dict())
     assert restored == issued
+    restarted = ProbeWorker.fresh(K.READINESS, 0).restarted(spec, 0)  # no probe ran
+    assert restarted.next_at == 2 and restarted.free(0)
 
 
 @pytest.mark.parametrize(
