@@ -693,6 +693,9 @@ class _Sync:
                     continue
                 if not probe_runs(kind, started=started, deleting=deleting):
                     continue
+                worker = worker.scheduled(
+                    probe, origin=origin, started_at=inst.started_at, now=self.now
+                )
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 if due is None:
                     continue

@@ -110,7 +110,24 @@ class ProbeWorker:
                 return self.next_at
             return self.next_at + math.ceil((earliest - self.next_at) / period - 1e-9) * period
         ticks = max(1, math.ceil((earliest - origin) / period - 1e-9))
-        return origin + ticks * period  # if already past (gating lifted late): due now
+        return origin + ticks * period  # already past, when first shown: see scheduled
+
+    def scheduled(
+        self, spec: ProbeSpec, *, origin: float, started_at: float, now: float
+    ) -> ProbeWorker:
+        """The worker with its next tick fixed, from the first sync whose status shows the
+        container ready to probe (running; started, for liveness and readiness): the ticks
+        before found nothing to probe in the status and passed, so a tick already past is
+        not run late but replaced by the first one from now."""
+        if self.next_at is not None:
+            return self
+        due = self.due_at(spec, origin=origin, started_at=started_at)
+        if due is None:
+            return self
+        if due < now:
+            period = spec.period_seconds
+            due = origin + math.ceil((now - origin) / period - 1e-9) * period
+        return replace(self, next_at=due)
 
     def triggered(self, spec: ProbeSpec, now: float, *, started_at: float) -> bool:
         """Whether a trigger is due now (the ticker restarts from it either way); the probe

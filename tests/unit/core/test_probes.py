@@ -99,3 +99,13 @@ def test_round_trip_and_event_text() -> None:
     assert failure_event_message(K.LIVENESS, "HTTP probe failed with statuscode: 500") == (
         "Liveness probe failed: HTTP probe failed with statuscode: 500"
     )
+
+
+def test_ticks_before_the_status_shows_the_container_are_not_run_late() -> None:
+    spec = ProbeSpec(period_seconds=1)
+    fresh = ProbeWorker.fresh(K.LIVENESS, 0)
+    # Started at 0.3; the tick at 1 finds it in the status only if the relist came first.
+    assert fresh.scheduled(spec, origin=0, started_at=0.3, now=0.8).next_at == 1
+    assert fresh.scheduled(spec, origin=0, started_at=0.3, now=1.5).next_at == 2
+    running = fresh.scheduled(spec, origin=0, started_at=0.3, now=1.5)
+    assert running.scheduled(spec, origin=0, started_at=0.3, now=7) is running
