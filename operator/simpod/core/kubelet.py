@@ -643,7 +643,8 @@ class _Sync:
         if c is None:
             return
         if isinstance(obs, PreStopFailed):
-            self.emit("FailedPreStopHook", obs.message, warning=True, path=self.path(c))
+            # Never the hook's output: it may hold secrets (kuberuntime's executePreStopHook).
+            self.emit("FailedPreStopHook", "PreStopHook failed", warning=True, path=self.path(c))
             return
         self.observe_probe(c, obs)
 

@@ -49,10 +49,12 @@ class Instance:
 
 @dataclass(frozen=True)
 class PreStopFailed:
-    """A preStop hook failed (reported once); termination goes on regardless."""
+    """A preStop hook's run ended in an error (reported once): when it failed, or when the
+    container ended under it (an exec dies with the container; the kubelet stops waiting
+    for the hook at the grace's end but does not stop the hook). Termination goes on
+    regardless."""
 
     container: str
-    message: str
 
 
 Observation = ProbeOutcome | PreStopFailed

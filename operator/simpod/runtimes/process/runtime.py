@@ -15,7 +15,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -255,10 +255,11 @@ class ProcessPodRuntime:
 
     # ------------------------------------------------------------------ helpers
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
@@ -489,14 +490,11 @@ class ProcessPodRuntime:
         child = await self._child_pid(c.name, attempt)
         began = time.monotonic()
         if c.pre_stop and grace > 0:
-            try:
-                async with asyncio.timeout(self._wall(grace)):
-                    error = await self._hook(c.name, c.pre_stop, timeout=self._wall(grace))
-            except TimeoutError:
-                error = "PreStopHook failed"  # cut off by the grace, as the kubelet says
-            if error is not None:
-                self.pending.append(PreStopFailed(c.name, error))
-                self.notify()
+            # Waited for up to the grace, never stopped: an exec hook dies with the
+            # container, and its failure is reported whenever it comes.
+            hook = self._spawn(self._pre_stop(c))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(hook), self._wall(grace))
         elapsed = (time.monotonic() - began) * self.scale
         if child:  # to the main process only, as the container runtime signals its init
             spawn.signal_process(child, signal.SIGTERM)
@@ -508,6 +506,12 @@ class ProcessPodRuntime:
             return
         self._update(c.name, attempt, killed=True)
         spawn.kill_group(child or record.pid, signal.SIGKILL)
+
+    async def _pre_stop(self, c: ContainerSpec) -> None:
+        assert c.pre_stop is not None
+        if await self._hook(c.name, c.pre_stop, timeout=None) is not None:
+            self.pending.append(PreStopFailed(c.name))
+            self.notify()
 
     # ------------------------------------------------------------------ probes
 

@@ -54,7 +54,7 @@ class Timeline:
     exit: float  # math.inf: still running
     exit_code: int
     signal: int
-    pre_stop_failure: tuple[float, str] | None
+    pre_stop_failure: float | None  # when the preStop hook's run ends in an error
 
 
 def _hook_message(hook: str, handler: Mapping[str, Any]) -> str:
@@ -82,11 +82,6 @@ def timeline(c: ContainerSpec, record: Record, script: AttemptScript) -> Timelin
         pre_stop = min(script.pre_stop.seconds, grace) if c.pre_stop else 0.0
         term_at = max(record.kill_at + pre_stop, start) if grace > 0 else record.kill_at
         kill_at = term_at + stop_timeout(grace, pre_stop)
-        if c.pre_stop and not script.pre_stop.succeed:
-            pre_stop_failure = (record.kill_at + pre_stop, _hook_message("PreStopHook", c.pre_stop))
-        elif c.pre_stop and script.pre_stop.seconds > grace:
-            # cut off by the grace: the kubelet reports the hook as failed
-            pre_stop_failure = (record.kill_at + pre_stop, "PreStopHook failed")
         term = script.on_term
         killed = (kill_at, KILL_EXIT_CODE, SIGKILL)
         if not term.ignore and term_at + term.exit_after < kill_at:
@@ -95,6 +90,12 @@ def timeline(c: ContainerSpec, record: Record, script: AttemptScript) -> Timelin
             killed = (record.kill_at, KILL_EXIT_CODE, SIGKILL)  # never started
         if killed[0] < exit_at:
             exit_at, code, signal = killed
+        if c.pre_stop and grace > 0:
+            hook_end = record.kill_at + script.pre_stop.seconds
+            if hook_end > exit_at:
+                pre_stop_failure = exit_at  # still running when the container ended
+            elif not script.pre_stop.succeed:
+                pre_stop_failure = hook_end
     return Timeline(start, running, error, exit_at, code, signal, pre_stop_failure)
 
 
@@ -173,17 +174,18 @@ class SimulatedPodRuntime:
         due: list[Observation] = [o for at, o in self.pending if at <= now]
         self.pending = [(at, o) for at, o in self.pending if at > now]
         for name, (_, record, t) in self._timelines(pod).items():
-            if t.pre_stop_failure and not record.pre_stop_reported and t.pre_stop_failure[0] <= now:
+            failed = t.pre_stop_failure
+            if failed is not None and not record.pre_stop_reported and failed <= now:
                 self.records[name] = replace(record, pre_stop_reported=True)
-                due.append(PreStopFailed(name, t.pre_stop_failure[1]))
+                due.append(PreStopFailed(name))
         return due
 
     def next_change(self, pod: Pod, now: float) -> float | None:
         moments = [at for at, _ in self.pending]
         for _, record, t in self._timelines(pod).values():
             moments += [t.start, t.running, t.exit]
-            if t.pre_stop_failure and not record.pre_stop_reported:
-                moments.append(t.pre_stop_failure[0])
+            if t.pre_stop_failure is not None and not record.pre_stop_reported:
+                moments.append(t.pre_stop_failure)
         future = [m for m in moments if now < m < math.inf]
         return min(future) if future else None
 
