@@ -269,8 +269,8 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
     notes: list[str] = []
     latency = (first_start(pod), first_start(sim))
     pod, sim = aligned(pod), aligned(sim)
-    horizon = _horizon(pod, sim)
-    truncated = horizon is not None and _cut(pod, sim, horizon)
+    window = min(pod.window, sim.window) if pod.window and sim.window else None
+    truncated = window is not None and _cut(pod, sim, window, tolerance)
     pod_states = [s.state for s in pod.samples]
     sim_states = [s.state for s in sim.samples]
     states_match = pod_states == sim_states
@@ -307,7 +307,7 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
             if mine != theirs:
                 diff.append(f"  {key}: {pod.side} {mine!r} vs {sim.side} {theirs!r}")
     if truncated:
-        notes.append(f"compared up to {horizon:.2f}s after the first start (the shorter side)")
+        notes.append(f"compared up to {window:.2f}s after the first start (the shorter side)")
     elif pod.display and sim.display and pod.display != sim.display:
         final_match = False
         diff.append(
@@ -322,23 +322,16 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
     )
 
 
-def _horizon(pod: Timeline, sim: Timeline) -> float | None:
-    """Both sides are watched for the same time from their create calls, but their
-    lifecycles start at different moments (see :func:`aligned`): what happens up to the
-    earlier end, less the tolerance, must be on both sides; see :func:`_cut`."""
-    if not (pod.window and sim.window):
-        return None
-    return min(pod.window, sim.window) - Tolerance().seconds
-
-
-def _cut(pod: Timeline, sim: Timeline, horizon: float) -> bool:
+def _cut(pod: Timeline, sim: Timeline, end: float, tolerance: Tolerance) -> bool:
     """Trim both timelines to what can be compared; True when something was trimmed.
 
-    A step up to ``horizon`` has its counterpart on the other side within the tolerance,
-    so inside both windows: it must be there. A step after it, up to the end of the shorter
-    window, may have its counterpart just past that end: it counts when the other side has
-    it too and is dropped when not, so that a window's end never decides the verdict."""
-    end = horizon + Tolerance().seconds
+    Both sides are watched for the same time from their create calls, but their lifecycles
+    start at different moments (see :func:`aligned`), so ``end``, the earlier end of the
+    two windows, is where the comparison stops. A step up to the *horizon*, ``end`` less the
+    tolerance, has its counterpart on the other side before ``end``: it must be there. A
+    step after it may have its counterpart just past ``end``: it counts when the other side
+    has it too and is dropped when not, so that a window's end never decides the verdict."""
+    horizon = end - max(tolerance.seconds, tolerance.fraction * end)
     sure = [sum(s.t <= horizon for s in side.samples) for side in (pod, sim)]
     seen = [sum(s.t <= end for s in side.samples) for side in (pod, sim)]
     states = [[s.state for s in side.samples] for side in (pod, sim)]

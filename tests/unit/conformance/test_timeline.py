@@ -58,3 +58,12 @@ def test_labels_come_from_the_sides() -> None:
     result = compare(first, second, Tolerance())
     assert not result.times_match
     assert any(line.startswith("time: Pod 1.00s vs Pod 2 2.00s") for line in result.diff)
+
+
+def test_with_a_back_off_tolerance_the_optional_tail_is_as_long_as_the_tolerance() -> None:
+    backoff = ("pod: phase=Running |", "ctr c: waiting/CrashLoopBackOff restarts=1")
+    pod = timeline("Pod", 20.0, (0.0, CREATING), (1.0, RUNNING), (2.0, DONE))
+    sim = timeline("SimPod", 20.0, (0.0, CREATING), (1.0, RUNNING), (2.0, DONE), (15.2, backoff))
+    # 14.2 s after the first start: the Pod's may come up to 35 % later, past its window.
+    assert compare(pod, sim, Tolerance(0.5, 0.35)).matching
+    assert not compare(pod, sim, Tolerance()).matching
