@@ -18,7 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.agent.ipam import AddressPool
 from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
-from simpod.core.relist import RelistGrid
+from simpod.core.ticker import Tickers
 from simpod.kube import Api
 
 LEASE_NAMESPACE = "simpod-node-lease"
@@ -38,8 +38,8 @@ class NodeInfo:
     up: asyncio.Event = field(default_factory=asyncio.Event)
 
     @functools.cached_property
-    def relist(self) -> RelistGrid:
-        return RelistGrid.for_node(self.name)
+    def tickers(self) -> Tickers:
+        return Tickers.for_node(self.name)
 
 
 @dataclass(frozen=True)

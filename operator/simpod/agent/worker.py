@@ -216,8 +216,10 @@ class PodWorker:
         """Sync repeatedly at one instant until no action is left: one write per instant."""
         events: list[Event] = []
         for _ in range(MAX_ROUNDS):
-            grid = self.node.relist
-            relisted = relist(runtime.instances(pod, now), seen=self.seen, now=now, grid=grid)
+            tickers = self.node.tickers
+            relisted = relist(
+                runtime.instances(pod, now), seen=self.seen, now=now, grid=tickers.relist
+            )
             self.next_relist, self.seen = relisted.next_relist, relisted.shown
             decision = sync_pod(
                 pod,
@@ -226,7 +228,7 @@ class PodWorker:
                 relisted.acting,
                 shown=relisted.shown,
                 now=now,
-                grid=grid,
+                tickers=tickers,
                 observations=runtime.take_observations(pod, now),
             )
             events.extend(decision.events)

@@ -62,7 +62,7 @@ from simpod.core.probes import (
     failure_event_message,
     probe_runs,
 )
-from simpod.core.relist import ZERO_PHASE, RelistGrid, unexited
+from simpod.core.relist import unexited
 from simpod.core.runtime import (
     Action,
     Instance,
@@ -76,6 +76,7 @@ from simpod.core.runtime import (
     StartContainer,
 )
 from simpod.core.serialize import JSON, status_to_dict
+from simpod.core.ticker import LONE_NODE, Tickers
 
 CRASH_LOOP = "CrashLoopBackOff"
 DEADLINE_SYNCS = 4  # DeadlineExceeded Events per pod: see _Sync.deadline_event
@@ -260,12 +261,14 @@ def sync_pod(
     now: float,
     observations: Sequence[Observation] = (),
     shown: Mapping[str, Instance] | None = None,
-    grid: RelistGrid = ZERO_PHASE,
+    tickers: Tickers = LONE_NODE,
 ) -> PodDecision:
     """Decide one sync. ``runtime`` maps container names to the instance the sync acts on,
     ``shown`` to the one its status shows (see :mod:`simpod.core.relist`; the same when
-    not given); ``grid`` is the node's relist timing."""
-    return _Sync(pod, previous, book, runtime, shown=shown, now=now, grid=grid).run(observations)
+    not given); ``tickers`` are the node's relist and sync-loop timing."""
+    return _Sync(pod, previous, book, runtime, shown=shown, now=now, tickers=tickers).run(
+        observations
+    )
 
 
 def _probe_key(name: str, kind: ProbeKind) -> str:
@@ -299,10 +302,10 @@ class _Sync:
         *,
         shown: Mapping[str, Instance] | None,
         now: float,
-        grid: RelistGrid,
+        tickers: Tickers,
     ) -> None:
         self.pod, self.spec, self.previous, self.now = pod, pod.spec, previous, now
-        self.grid = grid
+        self.grid, self.ticks = tickers.relist, tickers.sync
         self.runtime = dict(runtime)
         self.shown = dict(runtime if shown is None else shown)
         self.view = self.shown  # what the status is made of: see run()
@@ -427,10 +430,11 @@ class _Sync:
             self.wakes.append(wait.next_sync)
             return
         # The refusing sync requeues the pod for the back-off's end (at most the resync
-        # period), jittered by up to half again as the pod workers do (wait.Jitter, 0.5).
+        # period), jittered by up to half again as the pod workers do (wait.Jitter, 0.5);
+        # the sync loop picks the requeued pod up at its next tick.
         delay_left = max(min(until - self.now, RESYNC_SECONDS), 0.0)
         seed = f"{self.pod.uid}/{c.name}/{inst.attempt}/{wait.next_sync if wait else 0}"
-        next_sync = self.now + requeue_jitter(delay_left, seed=seed)
+        next_sync = self.ticks.at_or_after(self.now + requeue_jitter(delay_left, seed=seed))
         if wait is None or wait.attempt != inst.attempt:
             wait = CrashWait(
                 attempt=inst.attempt,
@@ -471,7 +475,9 @@ class _Sync:
         if deadline_hit and deadline_events == 0:
             deadline_events = self.deadline_event(deadline_events)
         elif deadline_at is not None and not deadline_hit:
-            self.wakes.append(deadline_at)
+            # Any sync from the deadline on fails the pod; the sync loop makes one at its
+            # first tick (the active deadline handler's ShouldSync).
+            self.wakes.append(self.ticks.at_or_after(deadline_at))
 
         # The kubelet stops a pod for good in its own sync (syncTerminatingPod): at once for
         # a deletion, at the next relist after the sync that found it done or out of time.

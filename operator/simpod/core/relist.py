@@ -15,14 +15,13 @@ kubelet has: ``acting`` (what a sync decides on) and ``shown`` (what a status sh
 
 from __future__ import annotations
 
-import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from simpod.core.runtime import Instance, InstanceState
+from simpod.core.ticker import TICK_SECONDS, WHOLE_SECONDS, Ticker
 
-RELIST_PERIOD_SECONDS = 1.0
+RELIST_PERIOD_SECONDS = TICK_SECONDS
 
 
 @dataclass(frozen=True)
@@ -30,37 +29,6 @@ class Relisted:
     acting: Mapping[str, Instance]
     shown: Mapping[str, Instance]
     next_relist: float | None  # when something hidden now becomes visible
-
-
-@dataclass(frozen=True)
-class RelistGrid:
-    """When one node's PLEG relists: every period, at ``phase`` seconds past the period.
-
-    One grid for every pod of a node, as its kubelet has one PLEG: how long a start takes
-    to show depends on when in the period it was. Each kubelet's PLEG runs from when that
-    kubelet started, so nodes differ in phase (see :meth:`for_node`).
-    """
-
-    phase: float = 0.0
-
-    @classmethod
-    def for_node(cls, name: str) -> RelistGrid:
-        """A phase drawn from the node's name: the same on every run (timelines are
-        reproducible), and spread over the period across nodes, so that the relists of many
-        simulated nodes do not all land on the same instant as they would not in a cluster."""
-        return cls(phase=zlib.crc32(name.encode()) % 1000 / 1000 * RELIST_PERIOD_SECONDS)
-
-    def last(self, now: float) -> float:
-        """The latest relist tick at or before ``now``."""
-        periods = math.floor((now - self.phase) / RELIST_PERIOD_SECONDS)
-        return periods * RELIST_PERIOD_SECONDS + self.phase
-
-    def next(self, now: float) -> float:
-        """The first relist tick after ``now``."""
-        return self.last(now) + RELIST_PERIOD_SECONDS
-
-
-ZERO_PHASE = RelistGrid()  # relists on whole seconds: the default for a lone node
 
 
 def unexited(inst: Instance) -> Instance:
@@ -79,7 +47,7 @@ def relist(
     *,
     seen: Mapping[str, Instance],
     now: float,
-    grid: RelistGrid = ZERO_PHASE,
+    grid: Ticker = WHOLE_SECONDS,
 ) -> Relisted:
     """The two views of ``instances`` at ``now``; ``seen`` is the ``shown`` view of the
     previous sync (the instance a restarted container keeps showing until the relist)."""

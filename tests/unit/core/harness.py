@@ -22,12 +22,14 @@ from simpod.core.runtime import (
     RunProbe,
     StartContainer,
 )
+from simpod.core.ticker import LONE_NODE, Tickers
 from tests.unit.core.builders import T0
 
 
 class Node:
-    def __init__(self, pod: Pod, *, kill_exits: bool = True) -> None:
+    def __init__(self, pod: Pod, *, kill_exits: bool = True, tickers: Tickers = LONE_NODE) -> None:
         self.pod = pod
+        self.tickers = tickers
         self.now = T0
         self.status = PodStatus()
         self.book = PodBook()
@@ -46,6 +48,7 @@ class Node:
             dict(self.instances),
             now=self.now,
             observations=observations,
+            tickers=self.tickers,
         )
         self.status, self.book, self.decision = d.status, d.book, d
         self.events.extend(d.events)

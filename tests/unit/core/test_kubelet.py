@@ -19,6 +19,7 @@ from simpod.core.runtime import (
     StartContainer,
 )
 from simpod.core.serialize import parse_status
+from simpod.core.ticker import Ticker, Tickers
 from tests.unit.core.builders import pod
 from tests.unit.core.harness import Node
 
@@ -403,6 +404,31 @@ def test_active_deadline_fails_the_pod() -> None:
     # kubectl shows a terminated container's reason before status.reason
     assert node.row().status == "Error"
     assert node.instances["app"].state is InstanceState.EXITED
+
+
+def test_the_sync_loop_notices_the_deadline_at_its_next_tick() -> None:
+    """kubelet.go getPodsToSync: the active deadline handler asks for a sync, which the
+    sync loop makes at its one-second tick, whose phase is the node's own."""
+    late = Tickers(sync=Ticker(phase=0.4))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)
+    d = node.settle()
+    assert d.wake_at == pytest.approx(node.now + 3.4)
+    node.advance(3.4)
+    node.settle()
+    assert node.condition("Ready")[1] == "PodFailed"
+
+
+def test_a_back_off_requeue_is_picked_up_at_the_sync_loops_tick() -> None:
+    late = Tickers(sync=Ticker(phase=0.7))
+    node = Node(pod([app()], restartPolicy="Always"), tickers=late)
+    node.settle()
+    for _ in range(2):  # the first exit restarts at once, the second is backed off
+        node.advance(1)
+        node.exit("app", 1)
+        d = node.settle()
+    assert "BackOff" in node.reasons()
+    assert d.wake_at is not None
+    assert (d.wake_at - late.sync.phase) % 1 == pytest.approx(0, abs=1e-6)
 
 
 def test_changing_an_init_image_restarts_the_pod() -> None:

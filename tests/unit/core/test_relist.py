@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from simpod.core.relist import RelistGrid, relist
+from simpod.core.relist import relist
 from simpod.core.runtime import Instance, InstanceState
+from simpod.core.ticker import Ticker
 
 S = InstanceState
 
@@ -60,7 +61,7 @@ def test_a_failed_start_is_reported_at_once() -> None:
 
 
 def test_a_node_relists_at_its_own_phase() -> None:
-    grid = RelistGrid(phase=0.3)
+    grid = Ticker(phase=0.3)
     assert grid.last(102.2) == pytest.approx(101.3)
     assert grid.next(102.2) == pytest.approx(102.3)
     assert grid.last(102.3) == pytest.approx(102.3)
@@ -72,7 +73,7 @@ def test_a_node_relists_at_its_own_phase() -> None:
 
 
 def test_node_phases_are_stable_and_spread_over_the_period() -> None:
-    phases = {RelistGrid.for_node(f"sim-node-{i}").phase for i in range(1, 11)}
-    assert RelistGrid.for_node("sim-node-1") == RelistGrid.for_node("sim-node-1")
+    phases = {Ticker.for_node(f"sim-node-{i}").phase for i in range(1, 11)}
+    assert Ticker.for_node("sim-node-1") == Ticker.for_node("sim-node-1")
     assert all(0.0 <= phase < 1.0 for phase in phases)
     assert len(phases) == 10

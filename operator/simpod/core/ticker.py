@@ -1,0 +1,65 @@
+"""A kubelet's one-second tickers, each with the phase of its own start.
+
+Two of them decide when things happen on a node: the PLEG's relist (a container's start
+or exit shows, and is acted on, at the next relist) and the sync loop's ``syncCh`` (a pod
+whose requeue is due, such as the end of a crash-loop back-off, or that is past its
+activeDeadlineSeconds, is synced at its next tick; kubelet.go ``getPodsToSync``). Both run
+from the kubelet's start, so every node has its own phases, and the two are not in step
+(the relist's period also stretches by the time each relist takes).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+TICK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """Ticks every :data:`TICK_SECONDS`, at ``phase`` seconds past."""
+
+    phase: float = 0.0
+
+    @classmethod
+    def for_node(cls, name: str, *, loop: str = "") -> Ticker:
+        """A phase drawn from the node's name (and the loop's): the same on every run
+        (timelines are reproducible), and spread over the period across nodes and loops,
+        so that many simulated nodes do not all tick on the same instant as they would not
+        in a cluster."""
+        key = f"{name}/{loop}" if loop else name
+        return cls(phase=zlib.crc32(key.encode()) % 1000 / 1000 * TICK_SECONDS)
+
+    def last(self, now: float) -> float:
+        """The latest tick at or before ``now``."""
+        periods = math.floor((now - self.phase) / TICK_SECONDS)
+        return periods * TICK_SECONDS + self.phase
+
+    def next(self, now: float) -> float:
+        """The first tick after ``now``."""
+        return self.last(now) + TICK_SECONDS
+
+    def at_or_after(self, moment: float) -> float:
+        """The first tick at or after ``moment``."""
+        last = self.last(moment)
+        return moment if last == moment else last + TICK_SECONDS
+
+
+WHOLE_SECONDS = Ticker()  # ticks on whole seconds: the default for a lone node
+
+
+@dataclass(frozen=True)
+class Tickers:
+    """One node's relist and sync-loop tickers."""
+
+    relist: Ticker = WHOLE_SECONDS
+    sync: Ticker = WHOLE_SECONDS
+
+    @classmethod
+    def for_node(cls, name: str) -> Tickers:
+        return cls(relist=Ticker.for_node(name), sync=Ticker.for_node(name, loop="sync"))
+
+
+LONE_NODE = Tickers()  # both on whole seconds
