@@ -27,7 +27,15 @@ from simpod.agent.nodes import NodeInfo
 from simpod.api.group import SIMPOD
 from simpod.core.clock import to_kubelet
 from simpod.core.display import print_pod
-from simpod.core.kubelet import Event, EventType, KubeletSettings, PodBook, PodDecision, sync_pod
+from simpod.core.kubelet import (
+    Event,
+    EventType,
+    KubeletSettings,
+    PodBook,
+    PodDecision,
+    status_document,
+    sync_pod,
+)
 from simpod.core.model import Condition, Pod, PodStatus
 from simpod.core.relist import relist
 from simpod.core.runtime import Instance
@@ -160,8 +168,10 @@ class PodWorker:
                 now = self.now()
                 previous = self._with_foreign_conditions(previous)
                 decision, events = await self._settle(pod, previous, book, runtime, now)
+                if decision.interim is not None:
+                    await self._write(pod, decision.interim, book, runtime, now)
                 previous, book = decision.status, decision.book
-                await self._write(pod, decision, runtime, now)
+                await self._write(pod, previous, book, runtime, now)
                 for event in events:
                     await self._post(event)
                 if decision.finished:
@@ -213,8 +223,11 @@ class PodWorker:
         runtime: PodRuntime,
         now: float,
     ) -> tuple[PodDecision, list[Event]]:
-        """Sync repeatedly at one instant until no action is left: one write per instant."""
+        """Sync repeatedly at one instant until no action is left: one write per instant
+        (after the status manager's own, if the first round has one: see
+        :attr:`PodDecision.interim`)."""
         events: list[Event] = []
+        interim: PodStatus | None = None
         for _ in range(MAX_ROUNDS):
             tickers = self.node.tickers
             relisted = relist(
@@ -232,20 +245,21 @@ class PodWorker:
                 observations=runtime.take_observations(pod, now),
             )
             events.extend(decision.events)
+            interim = interim or decision.interim
             previous, book = decision.status, decision.book
             if not decision.actions:
-                return decision, events
+                return replace(decision, interim=interim), events
             for action in decision.actions:
                 await runtime.apply(pod, action, now)
         self.logger.error("pod %s did not settle in %d rounds", self.name, MAX_ROUNDS)
         return decision, events
 
     async def _write(
-        self, pod: Pod, decision: PodDecision, runtime: PodRuntime, now: float
+        self, pod: Pod, pod_status: PodStatus, book: PodBook, runtime: PodRuntime, now: float
     ) -> None:
-        status = decision.status_dict(scale=self.scale)
+        status = status_document(pod_status, book, scale=self.scale)
         status["sim"] = {**status["sim"], "runtime": dict(runtime.state())}
-        row = print_pod(pod.spec, decision.status, deletion_time=pod.deletion_time, now=now)
+        row = print_pod(pod.spec, pod_status, deletion_time=pod.deletion_time, now=now)
         status["display"] = {
             "ready": row.ready,
             "status": row.status,

@@ -245,11 +245,19 @@ class PodDecision:
     events: tuple[Event, ...]
     wake_at: float | None
     finished: bool  # a deleted pod with nothing left running: write status, drop finalizer
+    # What the status manager writes before the sync, as soon as a probe result comes in:
+    # a startup probe's success shows ``started`` alone first (SetContainerStartup), the
+    # sync's consequences (readiness, Initialized, the next containers) in its own write.
+    interim: PodStatus | None = None
 
     def status_dict(self, *, scale: float = 1.0) -> JSON:
-        """The status to write: core/v1 fields plus the bookkeeping under ``sim`` (which
-        stays in kubelet seconds: only the agent reads it)."""
-        return {**status_to_dict(self.status, scale=scale), "sim": self.book.to_dict()}
+        return status_document(self.status, self.book, scale=scale)
+
+
+def status_document(status: PodStatus, book: PodBook, *, scale: float = 1.0) -> JSON:
+    """The status to write: core/v1 fields plus the bookkeeping under ``sim`` (which stays
+    in kubelet seconds: only the agent reads it)."""
+    return {**status_to_dict(status, scale=scale), "sim": book.to_dict()}
 
 
 def sync_pod(
@@ -321,6 +329,7 @@ class _Sync:
         self.replaced = dict(book.replaced)
         self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
         self.busy: set[str] = set()  # started or killed in this sync
+        self.started_now: set[str] = set()  # startup probes that succeeded in this sync
         self.init_names = {c.name for c in self.spec.init_containers}
 
     # ------------------------------------------------------------------ helpers
@@ -612,7 +621,26 @@ class _Sync:
             events=tuple(self.events),
             wake_at=min(future) if future else None,
             finished=deleting and not anything_live and not self.actions and not holding,
+            interim=self.started_first(),
         )
+
+    def started_first(self) -> PodStatus | None:
+        """The previous status with ``started`` set for the containers whose startup
+        probe just succeeded, when that is news (None otherwise)."""
+        if not self.started_now:
+            return None
+
+        def mark(statuses: tuple[ContainerStatus, ...]) -> tuple[ContainerStatus, ...]:
+            return tuple(
+                replace(cs, started=True) if cs.name in self.started_now else cs for cs in statuses
+            )
+
+        interim = replace(
+            self.previous,
+            init_container_statuses=mark(self.previous.init_container_statuses),
+            container_statuses=mark(self.previous.container_statuses),
+        )
+        return None if interim == self.previous else interim
 
     def deadline_event(self, count: int) -> int:
         """The kubelet posts DeadlineExceeded each time it makes the pod's status once the
@@ -676,6 +704,12 @@ class _Sync:
             and recorded.result is ProbeResult.FAILURE
         ):
             recorded = replace(recorded, trigger_at=self.now)  # the change syncs the pod
+        if (
+            obs.kind is ProbeKind.STARTUP
+            and worker.result is not ProbeResult.SUCCESS
+            and recorded.result is ProbeResult.SUCCESS
+        ):
+            self.started_now.add(c.name)
         self.probes[key] = recorded
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:

@@ -360,6 +360,21 @@ def test_startup_probe_gates_liveness_and_readiness() -> None:
     assert node.status.container_statuses[0].started is True
 
 
+def test_a_startup_success_shows_started_alone_first() -> None:
+    """The status manager writes ``started`` as the result comes in (SetContainerStartup);
+    the sync it triggers writes what follows: here, Ready (no readiness probe)."""
+    node = Node(pod([app(startupProbe=EXEC)]))
+    node.settle()
+    node.advance(10)
+    node.settle()
+    d = node.answer("app", ProbeKind.STARTUP, True)
+    assert d.interim is not None
+    interim = d.interim.container_statuses[0]
+    assert (interim.started, interim.ready) == (True, False)
+    assert d.status.container_statuses[0].ready is True
+    assert node.answer("app", ProbeKind.STARTUP, True).interim is None  # no news
+
+
 def test_deletion_uses_grace_and_ends_terminal() -> None:
     node = Node(pod([app()], terminationGracePeriodSeconds=20), kill_exits=False)
     node.settle()
