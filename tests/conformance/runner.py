@@ -438,13 +438,16 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     for namespace in namespaces:
         cleanup(env, namespace, scenario.name)
     tolerance = Tolerance(0.5, BACKOFF_FRACTION if scenario.backoff else 0.0)
+    anchor = scenario.from_creation
     timelines = [p.timeline for p in pods]
     return Case(
         scenario,
         timelines,
         sim.timeline,
-        [compare(t, sim.timeline, tolerance) for t in timelines],
-        compare(timelines[0], timelines[1], tolerance) if len(timelines) > 1 else None,
+        [compare(t, sim.timeline, tolerance, from_creation=anchor) for t in timelines],
+        compare(timelines[0], timelines[1], tolerance, from_creation=anchor)
+        if len(timelines) > 1
+        else None,
         {"Pod": pod.actions, "SimPod": sim.actions},
     )
 

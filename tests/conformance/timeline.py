@@ -138,6 +138,7 @@ class Timeline:
     errors: list[str] = field(default_factory=list)
     window: float = 0.0  # seconds watched from the create call (0: not known)
     finals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # as observed
+    started: float = 0.0  # when the first container started, in this timeline's times
 
     def observe(self, t: float, obj: Obj) -> bool:
         """Record ``obj`` if its state is new; True when it was."""
@@ -242,16 +243,19 @@ def first_start(timeline: Timeline) -> float | None:
     return None
 
 
-def aligned(timeline: Timeline) -> Timeline:
+def aligned(timeline: Timeline, *, from_creation: bool = False) -> Timeline:
     """A copy of the timeline with times counted from :func:`first_start` (earlier ones
-    negative; unchanged when nothing ever ran).
+    negative; unchanged when nothing ever ran, or ``from_creation``: for scenarios whose
+    timing counts from the pod's startTime, such as activeDeadlineSeconds).
 
     The real node needs about a second to create a sandbox (containerd, CNI) before the first
     container runs, the process runtime a fraction of that, and that start-up latency depends
     on the machine and its load, not on the lifecycle; it is reported on its own (see
     ``start_latency``), and the lifecycle's own times are compared from that point on."""
-    anchor = first_start(timeline) or 0.0
+    first = first_start(timeline) or 0.0
+    anchor = 0.0 if from_creation else first
     out = Timeline(timeline.side, final=timeline.final, display=timeline.display)
+    out.started = first - anchor
     out.errors = list(timeline.errors)
     out.window = timeline.window - anchor if timeline.window else 0.0
     out.finals = [(t - anchor, f) for t, f in timeline.finals]
@@ -260,7 +264,9 @@ def aligned(timeline: Timeline) -> Timeline:
     return out
 
 
-def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
+def compare(
+    pod: Timeline, sim: Timeline, tolerance: Tolerance, *, from_creation: bool = False
+) -> Comparison:
     """The verdict: same distinct states in the same order, each reached within the
     tolerance (from the first container's start, see :func:`aligned`); the same Events (per
     container, in order) at the same times; the same final status and kubectl columns.
@@ -268,7 +274,8 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
     diff: list[str] = []
     notes: list[str] = []
     latency = (first_start(pod), first_start(sim))
-    pod, sim = aligned(pod), aligned(sim)
+    pod = aligned(pod, from_creation=from_creation)
+    sim = aligned(sim, from_creation=from_creation)
     window = min(pod.window, sim.window) if pod.window and sim.window else None
     truncated = window is not None and _cut(pod, sim, window, tolerance)
     pod_states = [s.state for s in pod.samples]
@@ -281,7 +288,7 @@ def compare(pod: Timeline, sim: Timeline, tolerance: Tolerance) -> Comparison:
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 a, b = pod.samples[i].t, sim.samples[j].t
-                if not (a < 0 and b < 0) and not tolerance.allows(a, b):  # see _compare_events
+                if not (a <= pod.started and b <= sim.started) and not tolerance.allows(a, b):
                     times_match = False
                     prev = pod.samples[i - 1].state if i else None
                     late.append(
@@ -429,7 +436,7 @@ def _compare_events(
         late = [
             (x.t, y.t)
             for x, y in zip(pa, sb, strict=True)
-            if not (x.t < 0 and y.t < 0) and not tolerance.allows(x.t, y.t)
+            if not (x.t <= pod.started and y.t <= sim.started) and not tolerance.allows(x.t, y.t)
         ]
         if late:
             ok = False

@@ -9,6 +9,8 @@ never less than 2 s after TERM.
 
 from __future__ import annotations
 
+import math
+
 from simpod.core.model import Pod, PodSpec, ProbeSpec
 
 GRACE_ANNOTATION = "simpod.dev/grace-period-seconds"
@@ -61,7 +63,9 @@ def stop_timeout(grace: float, pre_stop_elapsed: float) -> float:
 
 
 def active_deadline_at(spec: PodSpec, start_time: float | None) -> float | None:
-    """activeDeadlineSeconds counts from status.startTime, init containers included."""
+    """activeDeadlineSeconds counts from status.startTime, init containers included, as
+    the status manager keeps it: in whole seconds (normalizeStatus), so up to a second
+    early."""
     if spec.active_deadline_seconds is None or start_time is None:
         return None
-    return start_time + spec.active_deadline_seconds
+    return math.floor(start_time) + spec.active_deadline_seconds

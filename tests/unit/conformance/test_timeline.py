@@ -67,3 +67,13 @@ def test_with_a_back_off_tolerance_the_optional_tail_is_as_long_as_the_tolerance
     # 14.2 s after the first start: the Pod's may come up to 35 % later, past its window.
     assert compare(pod, sim, Tolerance(0.5, 0.35)).matching
     assert not compare(pod, sim, Tolerance()).matching
+
+
+def test_a_timer_from_the_pods_start_time_is_compared_from_creation() -> None:
+    failed = ("pod: phase=Failed |", "ctr c: terminated/Error exit=143 restarts=0")
+    # The real node takes 0.7 s longer to start the container; the deadline counts from
+    # startTime (creation), not from the container's start.
+    pod = timeline("Pod", 6.0, (0.0, CREATING), (1.0, RUNNING), (3.1, failed))
+    sim = timeline("SimPod", 6.0, (0.0, CREATING), (0.3, RUNNING), (3.3, failed))
+    assert not compare(pod, sim, Tolerance()).times_match
+    assert compare(pod, sim, Tolerance(), from_creation=True).matching

@@ -64,5 +64,6 @@ def test_probe_grace_override() -> None:
 def test_active_deadline_counts_from_start_time() -> None:
     p = pod(APP, activeDeadlineSeconds=60)
     assert active_deadline_at(p.spec, 1000) == 1060
+    assert active_deadline_at(p.spec, 1000.9) == 1060  # startTime in whole seconds
     assert active_deadline_at(p.spec, None) is None
     assert active_deadline_at(pod(APP).spec, 1000) is None
