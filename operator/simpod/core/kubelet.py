@@ -191,6 +191,9 @@ class PodBook:
     restarting: bool = False
     terminating_at: float | None = None  # when the kubelet stops the pod for good
     stopped_at: float | None = None  # every container stopped after that
+    # The pod completed and the kubelet stopped what still ran (sidecars) together with the
+    # sandbox (killPodWithSyncResult): the sandbox is down once they are.
+    completed_pod_killed: bool = False
 
     def to_dict(self) -> JSON:
         return {
@@ -205,6 +208,7 @@ class PodBook:
             "restarting": self.restarting,
             "terminatingAt": self.terminating_at,
             "stoppedAt": self.stopped_at,
+            "completedPodKilled": self.completed_pod_killed,
         }
 
     @classmethod
@@ -234,6 +238,7 @@ class PodBook:
             restarting=bool(raw.get("restarting")),
             terminating_at=moment("terminatingAt"),
             stopped_at=moment("stoppedAt"),
+            completed_pod_killed=bool(raw.get("completedPodKilled")),
         )
 
 
@@ -502,6 +507,7 @@ class _Sync:
             deadline_events = self.deadline_event(deadline_events)
 
         restarting = self.book.restarting
+        completed_pod_killed = self.book.completed_pod_killed
         if terminating:
             grace: float = spec_grace_seconds(self.spec)
             if grace_deadline is not None:
@@ -516,7 +522,9 @@ class _Sync:
             if not restarting:
                 self.kill_failed_hooks()
                 if self.sync_init_containers() and self.sync_app_containers():
+                    kills = len(self.actions)
                     self.stop_all(spec_grace_seconds(self.spec))
+                    completed_pod_killed |= len(self.actions) > kills
         self.schedule_probes(deleting=deleting, origin=start_time)
 
         anything_live = any(i.live for i in self.runtime.values())
@@ -574,7 +582,12 @@ class _Sync:
             init_statuses,
             app_statuses,
             phase,
-            sandbox_ready=(anything_live or not phase.terminal or holding) and self.sandbox_made(),
+            sandbox_ready=(
+                anything_live
+                or not phase.terminal
+                or (holding and not self.book.completed_pod_killed)
+            )
+            and self.sandbox_made(),
             previous=self.previous.conditions,
             now=self.now,
         )
@@ -612,6 +625,7 @@ class _Sync:
             restarting=restarting,
             terminating_at=terminating_at,
             stopped_at=stopped_at,
+            completed_pod_killed=completed_pod_killed,
         )
         future = [t for t in self.wakes if t > self.now]
         return PodDecision(

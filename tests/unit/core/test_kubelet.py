@@ -264,6 +264,27 @@ def test_sidecar_is_not_restarted_once_the_app_containers_are_done() -> None:
     assert node.status.phase is P.SUCCEEDED
 
 
+def test_a_completed_pods_sandbox_goes_with_the_sidecars_the_kubelet_stops() -> None:
+    """Once the app is done the kubelet stops the sidecar and the sandbox in one go: the
+    status that shows the sidecar stopped shows the sandbox down, the phase still held.
+    With nothing to stop, the sandbox is shown up until the phase turns."""
+    node = Node(pod([app()], init=[sidecar("s")], restartPolicy="Never"), kill_exits=False)
+    node.settle()
+    node.exit("app", 0)
+    node.settle()
+    assert [k.container.name for k in node.kills] == ["s"]
+    node.exit("s", 0)
+    node.sync()
+    assert node.status.phase is P.RUNNING  # held until the terminating sync
+    assert node.condition("PodReadyToStartContainers")[0] == "False"
+    alone = Node(pod([app()], restartPolicy="Never"))
+    alone.settle()
+    alone.exit("app", 0)
+    alone.settle()
+    assert alone.status.phase is P.RUNNING
+    assert alone.condition("PodReadyToStartContainers")[0] == "True"
+
+
 def test_sidecars_stop_after_app_containers_in_reverse_order() -> None:
     node = Node(pod([app("a"), app("b")], init=[sidecar("s1"), sidecar("s2")]), kill_exits=False)
     node.settle()
