@@ -353,13 +353,19 @@ class _Sync:
     def worker(self, c: ContainerSpec, kind: ProbeKind) -> ProbeWorker | None:
         return self.probes.get(_probe_key(c.name, kind)) if c.probe(kind) else None
 
-    def started(self, c: ContainerSpec, view: Mapping[str, Instance] | None = None) -> bool:
-        """Running, postStart done and the startup probe (if any) passed."""
+    def started(
+        self, c: ContainerSpec, view: Mapping[str, Instance] | None = None, *, shown: bool = False
+    ) -> bool:
+        """Running, postStart done and the startup probe (if any) passed: as the pod's
+        sync sees it, or as the status shows it (``shown``: the status manager sets it as
+        the probe passes, before the sync that acts on it)."""
         inst = (self.runtime if view is None else view).get(c.name)
         if inst is None or inst.state is not InstanceState.RUNNING:
             return False
         startup = self.worker(c, ProbeKind.STARTUP)
-        return startup is None or startup.result is ProbeResult.SUCCESS
+        if startup is None:
+            return True
+        return startup.result is ProbeResult.SUCCESS and (shown or self.startup_acted_on(c))
 
     def ready(self, c: ContainerSpec) -> bool:
         """As the status shows it."""
@@ -374,6 +380,22 @@ class _Sync:
     def tripped(self, c: ContainerSpec, kind: ProbeKind) -> bool:
         w = self.worker(c, kind)
         return w is not None and w.tripped
+
+    def verdict_sync(self, synced_at: float | None) -> float:
+        """When the sync that acts on a startup verdict reached now runs (see
+        :attr:`ProbeWorker.acts_at`)."""
+        if synced_at is None or self.now <= synced_at:
+            return synced_at if synced_at is not None else self.now
+        return max(self.now, self.grid.next(synced_at) + SYNC_AFTER_RELIST_SECONDS)
+
+    def startup_acted_on(self, c: ContainerSpec) -> bool:
+        """Whether the sync acting on the startup probe's verdict has come; until then,
+        a wake for it."""
+        w = self.worker(c, ProbeKind.STARTUP)
+        if w is None or w.acts_at is None or self.now >= w.acts_at:
+            return True
+        self.wakes.append(w.acts_at)
+        return False
 
     # ------------------------------------------------------------------ actions
 
@@ -718,12 +740,10 @@ class _Sync:
             and recorded.result is ProbeResult.FAILURE
         ):
             recorded = replace(recorded, trigger_at=self.now)  # the change syncs the pod
-        if (
-            obs.kind is ProbeKind.STARTUP
-            and worker.result is not ProbeResult.SUCCESS
-            and recorded.result is ProbeResult.SUCCESS
-        ):
-            self.started_now.add(c.name)
+        if obs.kind is ProbeKind.STARTUP and recorded.result is not worker.result:
+            if recorded.result is ProbeResult.SUCCESS:
+                self.started_now.add(c.name)
+            recorded = replace(recorded, acts_at=self.verdict_sync(recorded.synced_at))
         self.probes[key] = recorded
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:
@@ -757,6 +777,9 @@ class _Sync:
                 if due <= self.now and worker.free(self.now):
                     self.actions.append(RunProbe(c, inst.attempt, kind, probe))
                     worker = worker.issued(probe, self.now)
+                    if kind is ProbeKind.STARTUP and worker.synced_at is None:
+                        first = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
+                        worker = replace(worker, synced_at=first)
                 if kind is ProbeKind.READINESS:
                     worker = self.trigger_readiness(c, inst, probe, worker, started=started)
                 self.probes[_probe_key(c.name, kind)] = worker
@@ -885,6 +908,8 @@ class _Sync:
         if self.hashes.get(c.name, c.spec_hash) != c.spec_hash:
             reason, what = KillReason.DEFINITION_CHANGED, "definition changed"
         elif self.tripped(c, ProbeKind.STARTUP):
+            if not self.startup_acted_on(c):
+                return False
             reason, what, kind = KillReason.STARTUP_PROBE, "failed startup probe", ProbeKind.STARTUP
         elif self.tripped(c, ProbeKind.LIVENESS):
             reason, what = KillReason.LIVENESS_PROBE, "failed liveness probe"
@@ -1046,6 +1071,6 @@ class _Sync:
             state=state,
             last_state=last,
             ready=self.ready(c),
-            started=self.started(c, self.view),
+            started=self.started(c, self.view, shown=True),
             restart_count=restart_count,
         )

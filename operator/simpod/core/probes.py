@@ -68,6 +68,13 @@ class ProbeWorker:
     # wait for its outcome (the Go worker's ticker and trigger channels hold one each). The
     # outcome is due by the probe's timeout, which bounds the wait if it is lost.
     busy_until: float | None = None
+    # Startup only. The worker's first result for an instance (its initial one) is news,
+    # so the kubelet syncs the pod for it, at the next relist (``synced_at``): a pod's sync
+    # waits for a relist newer than its previous sync. The sync that acts on the probe's
+    # verdict (kill, or started) is that one if the verdict came first, else the next one
+    # after a newer relist (``acts_at``).
+    synced_at: float | None = None
+    acts_at: float | None = None
 
     @classmethod
     def fresh(cls, kind: ProbeKind, attempt: int) -> ProbeWorker:
@@ -164,12 +171,17 @@ class ProbeWorker:
             out["triggerAt"] = self.trigger_at
         if self.busy_until is not None:
             out["busyUntil"] = self.busy_until
+        if self.synced_at is not None:
+            out["syncedAt"] = self.synced_at
+        if self.acts_at is not None:
+            out["actsAt"] = self.acts_at
         return out
 
     @classmethod
     def from_dict(cls, kind: ProbeKind, raw: Mapping[str, Any]) -> ProbeWorker:
         last = raw.get("last")
         next_at, trigger_at, busy = raw.get("nextAt"), raw.get("triggerAt"), raw.get("busyUntil")
+        synced, acts = raw.get("syncedAt"), raw.get("actsAt")
         return cls(
             kind=kind,
             attempt=int(raw["attempt"]),
@@ -181,6 +193,8 @@ class ProbeWorker:
             listed=bool(raw.get("listed", False)),
             trigger_at=float(trigger_at) if trigger_at is not None else None,
             busy_until=float(busy) if busy is not None else None,
+            synced_at=float(synced) if synced is not None else None,
+            acts_at=float(acts) if acts is not None else None,
         )
 
 

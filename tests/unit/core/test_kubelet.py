@@ -211,6 +211,9 @@ def test_sidecar_must_start_before_the_next_init_container() -> None:
     assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
     assert node.status.init_container_statuses[0].started is False
     node.answer("s", ProbeKind.STARTUP, True)
+    assert node.status.init_container_statuses[0].started is True  # shown at once...
+    assert set(node.instances) == {"s"}  # ...acted on by the sync after the next relist
+    node.advance(1 + SYNC_AFTER_RELIST_SECONDS)
     node.settle()
     assert set(node.instances) == {"s", "i"}
     node.exit("i")
@@ -377,23 +380,54 @@ def test_startup_probe_gates_liveness_and_readiness() -> None:
     node.settle()
     assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]
     node.answer("app", ProbeKind.STARTUP, True)
-    assert {p.kind for p in node.probes[1:]} == {ProbeKind.LIVENESS, ProbeKind.READINESS}
     assert node.status.container_statuses[0].started is True
+    node.advance(1 + SYNC_AFTER_RELIST_SECONDS)  # the sync that acts on it
+    node.settle()
+    assert {p.kind for p in node.probes[1:]} == {ProbeKind.READINESS}  # its manual run
+    node.advance(10)  # liveness: at its ticker's next tick
+    node.settle()
+    assert ProbeKind.LIVENESS in {p.kind for p in node.probes[2:]}
+
+
+def test_a_startup_failure_is_acted_on_after_a_relist_newer_than_the_first_results_sync() -> None:
+    """The worker's first result (its initial one) syncs the pod at the next relist; the
+    failure's sync then waits for the relist after (pod workers' GetNewerThan)."""
+    late = Tickers(relist=Ticker(phase=0.7))
+    probe = {**EXEC, "periodSeconds": 1, "failureThreshold": 2}
+    node = Node(pod([app(startupProbe=probe)], restartPolicy="Always"), tickers=late)
+    node.settle()
+    node.advance(1)
+    node.settle()
+    assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]  # its first sync at 1.7
+    node.answer("app", ProbeKind.STARTUP, False, "no")
+    node.advance(1)
+    node.settle()
+    d = node.answer("app", ProbeKind.STARTUP, False, "no")  # tripped at 2: not yet
+    assert not node.kills
+    assert d.wake_at == pytest.approx(node.now + 0.7 + SYNC_AFTER_RELIST_SECONDS)
+    node.advance(0.7 + SYNC_AFTER_RELIST_SECONDS)
+    node.settle()
+    assert [k.reason for k in node.kills] == [KillReason.STARTUP_PROBE]
 
 
 def test_a_startup_success_shows_started_alone_first() -> None:
     """The status manager writes ``started`` as the result comes in (SetContainerStartup);
-    the sync it triggers writes what follows: here, Ready (no readiness probe)."""
+    the sync it triggers writes what follows: here, Ready (no readiness probe). That sync
+    waits for a relist newer than the one the worker's first result synced the pod at."""
     node = Node(pod([app(startupProbe=EXEC)]))
     node.settle()
     node.advance(10)
-    node.settle()
-    d = node.answer("app", ProbeKind.STARTUP, True)
+    node.settle()  # the first probe: its initial result syncs the pod at the next relist
+    d = node.answer("app", ProbeKind.STARTUP, True)  # before that sync: it acts on this
     assert d.interim is not None
     interim = d.interim.container_statuses[0]
     assert (interim.started, interim.ready) == (True, False)
+    assert d.status == d.interim
+    assert d.wake_at == pytest.approx(node.now + 1 + SYNC_AFTER_RELIST_SECONDS)
+    node.advance(1 + SYNC_AFTER_RELIST_SECONDS)
+    d = node.settle()
+    assert d.interim is None
     assert d.status.container_statuses[0].ready is True
-    assert node.answer("app", ProbeKind.STARTUP, True).interim is None  # no news
 
 
 def test_deletion_uses_grace_and_ends_terminal() -> None:
