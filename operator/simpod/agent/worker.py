@@ -98,6 +98,7 @@ class PodWorker:
         self.events = PodEvents(api, node=node.name)
         self.next_relist: float | None = None
         self.seen: Mapping[str, Instance] = {}  # what the last status showed of each container
+        self.relisted = False  # seen holds a relist of this worker's
 
     @property
     def name(self) -> str:
@@ -233,7 +234,11 @@ class PodWorker:
             relisted = relist(
                 runtime.instances(pod, now), seen=self.seen, now=now, grid=tickers.relist
             )
+            # A change since this worker's last relist (none for its first: after an agent
+            # restart the containers are known already, from the status).
+            news = self.relisted and relisted.shown != self.seen
             self.next_relist, self.seen = relisted.next_relist, relisted.shown
+            self.relisted = True
             decision = sync_pod(
                 pod,
                 previous,
@@ -242,6 +247,7 @@ class PodWorker:
                 shown=relisted.shown,
                 now=now,
                 tickers=tickers,
+                relist_news=news,
                 observations=runtime.take_observations(pod, now),
             )
             events.extend(decision.events)

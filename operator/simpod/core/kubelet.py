@@ -194,6 +194,9 @@ class PodBook:
     # The pod completed and the kubelet stopped what still ran (sidecars) together with the
     # sandbox (killPodWithSyncResult): the sandbox is down once they are.
     completed_pod_killed: bool = False
+    # When the kubelet last synced the pod for news: a container change a relist found (a
+    # PLEG event) or a probe verdict acted on. A verdict's sync waits for a newer relist.
+    synced_at: float | None = None
 
     def to_dict(self) -> JSON:
         return {
@@ -209,6 +212,7 @@ class PodBook:
             "terminatingAt": self.terminating_at,
             "stoppedAt": self.stopped_at,
             "completedPodKilled": self.completed_pod_killed,
+            "syncedAt": self.synced_at,
         }
 
     @classmethod
@@ -239,6 +243,7 @@ class PodBook:
             terminating_at=moment("terminatingAt"),
             stopped_at=moment("stoppedAt"),
             completed_pod_killed=bool(raw.get("completedPodKilled")),
+            synced_at=moment("syncedAt"),
         )
 
 
@@ -275,13 +280,16 @@ def sync_pod(
     observations: Sequence[Observation] = (),
     shown: Mapping[str, Instance] | None = None,
     tickers: Tickers = LONE_NODE,
+    relist_news: bool = False,
 ) -> PodDecision:
     """Decide one sync. ``runtime`` maps container names to the instance the sync acts on,
     ``shown`` to the one its status shows (see :mod:`simpod.core.relist`; the same when
-    not given); ``tickers`` are the node's relist and sync-loop timing."""
-    return _Sync(pod, previous, book, runtime, shown=shown, now=now, tickers=tickers).run(
-        observations
-    )
+    not given); ``tickers`` are the node's relist and sync-loop timing; ``relist_news``:
+    the relist behind ``shown`` found a change in the pod's containers (a PLEG event)."""
+    sync = _Sync(pod, previous, book, runtime, shown=shown, now=now, tickers=tickers)
+    if relist_news:
+        sync.synced_at = now
+    return sync.run(observations)
 
 
 def _probe_key(name: str, kind: ProbeKind) -> str:
@@ -335,6 +343,7 @@ class _Sync:
         self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
         self.busy: set[str] = set()  # started or killed in this sync
         self.started_now: set[str] = set()  # startup probes that succeeded in this sync
+        self.synced_at = book.synced_at
         self.init_names = {c.name for c in self.spec.init_containers}
 
     # ------------------------------------------------------------------ helpers
@@ -365,7 +374,9 @@ class _Sync:
         startup = self.worker(c, ProbeKind.STARTUP)
         if startup is None:
             return True
-        return startup.result is ProbeResult.SUCCESS and (shown or self.startup_acted_on(c))
+        return startup.result is ProbeResult.SUCCESS and (
+            shown or self.acted_on(c, ProbeKind.STARTUP)
+        )
 
     def ready(self, c: ContainerSpec) -> bool:
         """As the status shows it."""
@@ -381,17 +392,22 @@ class _Sync:
         w = self.worker(c, kind)
         return w is not None and w.tripped
 
-    def verdict_sync(self, synced_at: float | None) -> float:
-        """When the sync that acts on a startup verdict reached now runs (see
-        :attr:`ProbeWorker.acts_at`)."""
-        if synced_at is None or self.now <= synced_at:
-            return synced_at if synced_at is not None else self.now
-        return max(self.now, self.grid.next(synced_at) + SYNC_AFTER_RELIST_SECONDS)
+    def verdict_sync(self, pending: float | None) -> float:
+        """When the sync that acts on a probe verdict reached now runs: a sync still
+        ``pending`` (the one a startup worker's first result asked for) sees it; else the
+        next sync, which waits for a relist newer than the pod's last sync (the pod
+        workers' GetNewerThan), so a verdict that comes soon after one waits a relist."""
+        if pending is not None and self.now <= pending:
+            return pending
+        last = max((t for t in (pending, self.synced_at) if t is not None), default=None)
+        if last is None or self.grid.last(self.now) > last:
+            return self.now
+        return self.grid.next(last) + SYNC_AFTER_RELIST_SECONDS
 
-    def startup_acted_on(self, c: ContainerSpec) -> bool:
-        """Whether the sync acting on the startup probe's verdict has come; until then,
-        a wake for it."""
-        w = self.worker(c, ProbeKind.STARTUP)
+    def acted_on(self, c: ContainerSpec, kind: ProbeKind) -> bool:
+        """Whether the sync acting on the probe's verdict has come (see
+        :attr:`ProbeWorker.acts_at`); until then, a wake for it."""
+        w = self.worker(c, kind)
         if w is None or w.acts_at is None or self.now >= w.acts_at:
             return True
         self.wakes.append(w.acts_at)
@@ -471,6 +487,12 @@ class _Sync:
         delay_left = max(min(until - self.now, RESYNC_SECONDS), 0.0)
         seed = f"{self.pod.uid}/{c.name}/{inst.attempt}/{wait.next_sync if wait else 0}"
         next_sync = self.ticks.at_or_after(self.now + requeue_jitter(delay_left, seed=seed))
+        shown = self.shown.get(c.name)
+        if shown is not None and shown.attempt == inst.attempt and shown.live:
+            # Killed by the kubelet (a probe) and not relisted yet: the next relist reports
+            # the death (a PLEG event), and the sync for it refuses again, showing
+            # CrashLoopBackOff in the status it writes.
+            next_sync = self.grid.next(self.now)
         if wait is None or wait.attempt != inst.attempt:
             wait = CrashWait(
                 attempt=inst.attempt,
@@ -648,6 +670,7 @@ class _Sync:
             terminating_at=terminating_at,
             stopped_at=stopped_at,
             completed_pod_killed=completed_pod_killed,
+            synced_at=self.synced_at,
         )
         future = [t for t in self.wakes if t > self.now]
         return PodDecision(
@@ -744,6 +767,8 @@ class _Sync:
             if recorded.result is ProbeResult.SUCCESS:
                 self.started_now.add(c.name)
             recorded = replace(recorded, acts_at=self.verdict_sync(recorded.synced_at))
+        elif obs.kind is ProbeKind.LIVENESS and recorded.tripped and not worker.tripped:
+            recorded = replace(recorded, acts_at=self.verdict_sync(None))
         self.probes[key] = recorded
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:
@@ -908,10 +933,12 @@ class _Sync:
         if self.hashes.get(c.name, c.spec_hash) != c.spec_hash:
             reason, what = KillReason.DEFINITION_CHANGED, "definition changed"
         elif self.tripped(c, ProbeKind.STARTUP):
-            if not self.startup_acted_on(c):
+            if not self.acted_on(c, ProbeKind.STARTUP):
                 return False
             reason, what, kind = KillReason.STARTUP_PROBE, "failed startup probe", ProbeKind.STARTUP
         elif self.tripped(c, ProbeKind.LIVENESS):
+            if not self.acted_on(c, ProbeKind.LIVENESS):
+                return False
             reason, what = KillReason.LIVENESS_PROBE, "failed liveness probe"
             kind = ProbeKind.LIVENESS
         else:
@@ -921,6 +948,7 @@ class _Sync:
             probe_kill_grace_seconds(self.spec, probe) if probe else spec_grace_seconds(self.spec)
         )
         self.kill(c, grace, reason, f"{noun} {c.name} {what}{suffix}")
+        self.synced_at = self.now
         return True
 
     # ------------------------------------------------------------------ init containers

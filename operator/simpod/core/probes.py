@@ -68,12 +68,11 @@ class ProbeWorker:
     # wait for its outcome (the Go worker's ticker and trigger channels hold one each). The
     # outcome is due by the probe's timeout, which bounds the wait if it is lost.
     busy_until: float | None = None
-    # Startup only. The worker's first result for an instance (its initial one) is news,
-    # so the kubelet syncs the pod for it, at the next relist (``synced_at``): a pod's sync
-    # waits for a relist newer than its previous sync. The sync that acts on the probe's
-    # verdict (kill, or started) is that one if the verdict came first, else the next one
-    # after a newer relist (``acts_at``).
+    # Startup only: the worker's first result for an instance (its initial one) is news,
+    # so the kubelet syncs the pod for it, at the next relist (a pod's sync waits for a
+    # relist newer than its previous sync).
     synced_at: float | None = None
+    # Startup and liveness: when the sync that acts on the verdict (kill, or started) runs.
     acts_at: float | None = None
 
     @classmethod

@@ -40,7 +40,13 @@ class Node:
         self.kill_exits = kill_exits
         self.decision: PodDecision | None = None
 
-    def sync(self, *observations: Observation) -> PodDecision:
+    def sync(
+        self,
+        *observations: Observation,
+        relist_news: bool = False,
+        shown: dict[str, Instance] | None = None,
+    ) -> PodDecision:
+        """One sync; ``shown``: what the last relist saw, where it lags the runtime."""
         d = sync_pod(
             self.pod,
             self.status,
@@ -49,6 +55,8 @@ class Node:
             now=self.now,
             observations=observations,
             tickers=self.tickers,
+            relist_news=relist_news,
+            shown=None if shown is None else {**self.instances, **shown},
         )
         self.status, self.book, self.decision = d.status, d.book, d
         self.events.extend(d.events)

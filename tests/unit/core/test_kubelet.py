@@ -410,6 +410,25 @@ def test_a_startup_failure_is_acted_on_after_a_relist_newer_than_the_first_resul
     assert [k.reason for k in node.kills] == [KillReason.STARTUP_PROBE]
 
 
+def test_a_liveness_failure_soon_after_a_sync_waits_for_a_newer_relist() -> None:
+    """liveness-tcp-crashloop on a real node: the relist that shows the new container
+    syncs the pod; a failure a moment later is acted on at the next relist, not at once."""
+    half = Tickers(relist=Ticker(phase=0.5))
+    probe = {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 1}
+    node = Node(pod([app(livenessProbe=probe)], restartPolicy="Always"), tickers=half)
+    node.settle()
+    node.advance(0.5)
+    node.sync(relist_news=True)  # the relist shows it running: a PLEG event, a sync
+    node.advance(0.5)
+    node.settle()
+    d = node.answer("app", ProbeKind.LIVENESS, False, "refused")
+    assert not node.kills
+    assert d.wake_at == pytest.approx(node.now + 0.5 + SYNC_AFTER_RELIST_SECONDS)
+    node.advance(0.5 + SYNC_AFTER_RELIST_SECONDS)
+    node.settle()
+    assert [k.reason for k in node.kills] == [KillReason.LIVENESS_PROBE]
+
+
 def test_a_startup_success_shows_started_alone_first() -> None:
     """The status manager writes ``started`` as the result comes in (SetContainerStartup);
     the sync it triggers writes what follows: here, Ready (no readiness probe). That sync
@@ -486,6 +505,27 @@ def test_the_sync_loop_notices_the_deadline_at_its_next_tick() -> None:
     node.advance(3.4)
     node.settle()
     assert node.condition("Ready")[1] == "PodFailed"
+
+
+def test_a_refusal_before_the_relist_shows_the_death_is_repeated_at_that_relist() -> None:
+    """A probe-killed container is restarted in the killing sync, so a refusal can come
+    before a relist showed it dead: that relist's sync (a PLEG event) refuses again and its
+    status shows CrashLoopBackOff (liveness-tcp-crashloop on a real node)."""
+    node = Node(pod([app()]))
+    node.settle()
+    node.advance(1)
+    node.exit("app", 1)
+    node.settle()  # the first restart is immediate
+    node.advance(1)
+    still = node.instances["app"]
+    node.exit("app", 137)
+    d = node.sync(shown={"app": still})
+    assert node.reasons().count("BackOff") == 1
+    assert d.wake_at == pytest.approx(node.now + 1)  # the next relist
+    node.advance(1)
+    node.sync()
+    assert node.reasons().count("BackOff") == 2
+    assert node.row().status == "CrashLoopBackOff"
 
 
 def test_a_back_off_requeue_is_picked_up_at_the_sync_loops_tick() -> None:
