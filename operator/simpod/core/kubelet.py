@@ -260,9 +260,6 @@ class PodDecision:
     # sync's consequences (readiness, Initialized, the next containers) in its own write.
     interim: PodStatus | None = None
 
-    def status_dict(self, *, scale: float = 1.0) -> JSON:
-        return status_document(self.status, self.book, scale=scale)
-
 
 def status_document(status: PodStatus, book: PodBook, *, scale: float = 1.0) -> JSON:
     """The status to write: core/v1 fields plus the bookkeeping under ``sim`` (which stays

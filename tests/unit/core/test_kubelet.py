@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from simpod.core.display import PodRow
-from simpod.core.kubelet import SYNC_AFTER_RELIST_SECONDS, KubeletSettings, PodBook, sync_pod
+from simpod.core.kubelet import (
+    SYNC_AFTER_RELIST_SECONDS,
+    KubeletSettings,
+    PodBook,
+    status_document,
+    sync_pod,
+)
 from simpod.core.model import PodPhase, ProbeKind, Running, Terminated, Waiting
 from simpod.core.runtime import (
     Instance,
@@ -585,7 +591,7 @@ def test_everything_survives_an_operator_restart() -> None:
         node.settle()
     d = node.decision
     assert d is not None and d.wake_at is not None
-    stored = d.status_dict()
+    stored = status_document(d.status, d.book)
     restored_status = parse_status(stored)
     restored_book = PodBook.from_dict(stored["sim"], settings=KubeletSettings())
     again = sync_pod(node.pod, restored_status, restored_book, node.instances, now=node.now)
