@@ -389,14 +389,22 @@ class _Sync:
         w = self.worker(c, kind)
         return w is not None and w.tripped
 
-    def verdict_sync(self, pending: float | None) -> float:
+    def verdict_sync(self, worker: ProbeWorker | None = None) -> float:
         """When the sync that acts on a probe verdict reached now runs: a sync still
-        ``pending`` (the one a startup worker's first result asked for) sees it; else the
-        next sync, which waits for a relist newer than the pod's last sync (the pod
-        workers' GetNewerThan), so a verdict that comes soon after one waits a relist."""
-        if pending is not None and self.now <= pending:
-            return pending
-        last = max((t for t in (pending, self.synced_at) if t is not None), default=None)
+        pending (those a startup worker's first result asked for) sees it; else the next
+        sync, which waits for a relist newer than the pod's last sync (the pod workers'
+        GetNewerThan), so a verdict that comes soon after one waits a relist."""
+        pending: list[float] = []
+        if worker is not None and worker.synced_at is not None:
+            pending.append(worker.synced_at)
+            if worker.synced_twice:
+                pending.append(self.grid.next(worker.synced_at) + SYNC_AFTER_RELIST_SECONDS)
+        for sync in pending:
+            if self.now <= sync:
+                return sync
+        last = max(
+            (*pending, *([self.synced_at] if self.synced_at is not None else [])), default=None
+        )
         if last is None or self.grid.last(self.now) > last:
             return self.now
         return self.grid.next(last) + SYNC_AFTER_RELIST_SECONDS
@@ -763,9 +771,9 @@ class _Sync:
         if obs.kind is ProbeKind.STARTUP and recorded.result is not worker.result:
             if recorded.result is ProbeResult.SUCCESS:
                 self.started_now.add(c.name)
-            recorded = replace(recorded, acts_at=self.verdict_sync(recorded.synced_at))
+            recorded = replace(recorded, acts_at=self.verdict_sync(recorded))
         elif obs.kind is ProbeKind.LIVENESS and recorded.tripped and not worker.tripped:
-            recorded = replace(recorded, acts_at=self.verdict_sync(None))
+            recorded = replace(recorded, acts_at=self.verdict_sync())
         self.probes[key] = recorded
 
     def schedule_probes(self, *, deleting: bool, origin: float) -> None:
@@ -801,7 +809,8 @@ class _Sync:
                     worker = worker.issued(probe, self.now)
                     if kind is ProbeKind.STARTUP and worker.synced_at is None:
                         first = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
-                        worker = replace(worker, synced_at=first)
+                        twice = c.readiness_probe is not None
+                        worker = replace(worker, synced_at=first, synced_twice=twice)
                 if kind is ProbeKind.READINESS:
                     worker = self.trigger_readiness(c, inst, probe, worker, started=started)
                 self.probes[_probe_key(c.name, kind)] = worker

@@ -70,8 +70,11 @@ class ProbeWorker:
     busy_until: float | None = None
     # Startup only: the worker's first result for an instance (its initial one) is news,
     # so the kubelet syncs the pod for it, at the next relist (a pod's sync waits for a
-    # relist newer than its previous sync).
+    # relist newer than its previous sync). A readiness worker's first result, at the same
+    # tick, is news too: queued behind that sync, it makes another at the relist after
+    # (``synced_twice``; kubelet -v=4 logs show both).
     synced_at: float | None = None
+    synced_twice: bool = False
     # Startup and liveness: when the sync that acts on the verdict (kill, or started) runs.
     acts_at: float | None = None
 
@@ -172,6 +175,8 @@ class ProbeWorker:
             out["busyUntil"] = self.busy_until
         if self.synced_at is not None:
             out["syncedAt"] = self.synced_at
+        if self.synced_twice:
+            out["syncedTwice"] = True
         if self.acts_at is not None:
             out["actsAt"] = self.acts_at
         return out
@@ -193,6 +198,7 @@ class ProbeWorker:
             trigger_at=float(trigger_at) if trigger_at is not None else None,
             busy_until=float(busy) if busy is not None else None,
             synced_at=float(synced) if synced is not None else None,
+            synced_twice=bool(raw.get("syncedTwice", False)),
             acts_at=float(acts) if acts is not None else None,
         )
 
