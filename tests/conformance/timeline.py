@@ -315,6 +315,8 @@ def compare(
                 diff.append(f"  {key}: {pod.side} {mine!r} vs {sim.side} {theirs!r}")
     if truncated:
         notes.append(f"compared up to {window:.2f}s after the first start (the shorter side)")
+    elif not (_display_current(pod) and _display_current(sim)):
+        notes.append("kubectl columns left out: taken after a restart that followed the window")
     elif pod.display and sim.display and pod.display != sim.display:
         final_match = False
         diff.append(
@@ -327,6 +329,25 @@ def compare(
     return Comparison(
         states_match, times_match, events_match, final_match, diff, notes, dict(excluded), latency
     )
+
+
+def _display_current(side: Timeline) -> bool:
+    """Whether the kubectl columns (read once the window is over) still show the final
+    status: their RESTARTS is the app containers' restarts (or all containers', while
+    initialising); a restart just after the window makes them a later state."""
+    if side.display is None:
+        return True
+    restarts = _restarts(side.final)
+    apps = sum(n for key, n in restarts.items() if key.startswith("ctr "))
+    return side.display[2] in (str(apps), str(sum(restarts.values())))
+
+
+def _restarts(final: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        key: int(str(value).split("restarts=", 1)[1].split()[0])
+        for key, value in final.items()
+        if key.startswith(("ctr ", "init ")) and "restarts=" in str(value)
+    }
 
 
 def _cut(pod: Timeline, sim: Timeline, end: float, tolerance: Tolerance) -> bool:

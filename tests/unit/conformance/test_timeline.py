@@ -77,3 +77,17 @@ def test_a_timer_from_the_pods_start_time_is_compared_from_creation() -> None:
     sim = timeline("SimPod", 6.0, (0.0, CREATING), (0.3, RUNNING), (3.3, failed))
     assert not compare(pod, sim, Tolerance()).times_match
     assert compare(pod, sim, Tolerance(), from_creation=True).matching
+
+
+def test_kubectl_columns_taken_after_a_later_restart_are_left_out() -> None:
+    pod = timeline("Pod", 5.0, (0.0, CREATING), (1.0, RUNNING))
+    sim = timeline("SimPod", 5.0, (0.0, CREATING), (1.0, RUNNING))
+    for side in (pod, sim):
+        side.final = {"phase": "Running", "ctr c": "running restarts=1 ready=True started=True"}
+    pod.display = ("1/1", "Running", "1")
+    sim.display = ("1/1", "Running", "2")  # read just after one more restart
+    result = compare(pod, sim, Tolerance())
+    assert result.final_match
+    assert any("kubectl columns left out" in n for n in result.notes)
+    sim.display = ("0/1", "Running", "1")  # current, and different: a difference
+    assert not compare(pod, sim, Tolerance()).final_match
