@@ -571,9 +571,9 @@ class _Sync:
             if not restarting:
                 self.kill_failed_hooks()
                 if self.sync_init_containers() and self.sync_app_containers():
-                    kills = len(self.actions)
+                    before = len(self.actions)
                     self.stop_all(spec_grace_seconds(self.spec))
-                    completed_pod_killed |= len(self.actions) > kills
+                    completed_pod_killed |= len(self.actions) > before  # it stopped some
         self.schedule_probes(deleting=deleting, origin=start_time)
 
         anything_live = any(i.live for i in self.runtime.values())
