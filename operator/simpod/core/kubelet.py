@@ -283,9 +283,9 @@ def sync_pod(
     ``shown`` to the one its status shows (see :mod:`simpod.core.relist`; the same when
     not given); ``tickers`` are the node's relist and sync-loop timing; ``relist_news``:
     the relist behind ``shown`` found a change in the pod's containers (a PLEG event)."""
-    sync = _Sync(pod, previous, book, runtime, shown=shown, now=now, tickers=tickers)
-    if relist_news:
-        sync.synced_at = now
+    sync = _Sync(
+        pod, previous, book, runtime, shown=shown, now=now, tickers=tickers, news=relist_news
+    )
     return sync.run(observations)
 
 
@@ -321,6 +321,7 @@ class _Sync:
         shown: Mapping[str, Instance] | None,
         now: float,
         tickers: Tickers,
+        news: bool,
     ) -> None:
         self.pod, self.spec, self.previous, self.now = pod, pod.spec, previous, now
         self.grid, self.ticks = tickers.relist, tickers.sync
@@ -340,7 +341,7 @@ class _Sync:
         self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
         self.busy: set[str] = set()  # started or killed in this sync
         self.started_now: set[str] = set()  # startup probes that succeeded in this sync
-        self.synced_at = book.synced_at
+        self.synced_at = now if news else book.synced_at  # a PLEG event is a sync
         self.init_names = {c.name for c in self.spec.init_containers}
 
     # ------------------------------------------------------------------ helpers
@@ -389,16 +390,20 @@ class _Sync:
         w = self.worker(c, kind)
         return w is not None and w.tripped
 
-    def verdict_sync(self, worker: ProbeWorker | None = None) -> float:
+    def verdict_sync(
+        self, startup: ProbeWorker | None = None, *, with_readiness: bool = False
+    ) -> float:
         """When the sync that acts on a probe verdict reached now runs: a sync still
-        pending (those a startup worker's first result asked for) sees it; else the next
-        sync, which waits for a relist newer than the pod's last sync (the pod workers'
-        GetNewerThan), so a verdict that comes soon after one waits a relist."""
+        pending (those a ``startup`` worker's first result asked for: two, one relist
+        apart, ``with_readiness``, whose worker's first result came at the same tick) sees
+        it; else the next sync, which waits for a relist newer than the pod's last sync
+        (the pod workers' GetNewerThan), so a verdict that comes soon after one waits a
+        relist."""
         pending: list[float] = []
-        if worker is not None and worker.synced_at is not None:
-            pending.append(worker.synced_at)
-            if worker.synced_twice:
-                pending.append(self.grid.next(worker.synced_at) + SYNC_AFTER_RELIST_SECONDS)
+        if startup is not None and startup.synced_at is not None:
+            pending.append(startup.synced_at)
+            if with_readiness:
+                pending.append(self.grid.next(startup.synced_at) + SYNC_AFTER_RELIST_SECONDS)
         for sync in pending:
             if self.now <= sync:
                 return sync
@@ -771,7 +776,8 @@ class _Sync:
         if obs.kind is ProbeKind.STARTUP and recorded.result is not worker.result:
             if recorded.result is ProbeResult.SUCCESS:
                 self.started_now.add(c.name)
-            recorded = replace(recorded, acts_at=self.verdict_sync(recorded))
+            acts_at = self.verdict_sync(recorded, with_readiness=c.readiness_probe is not None)
+            recorded = replace(recorded, acts_at=acts_at)
         elif obs.kind is ProbeKind.LIVENESS and recorded.tripped and not worker.tripped:
             recorded = replace(recorded, acts_at=self.verdict_sync())
         self.probes[key] = recorded
@@ -809,8 +815,7 @@ class _Sync:
                     worker = worker.issued(probe, self.now)
                     if kind is ProbeKind.STARTUP and worker.synced_at is None:
                         first = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
-                        twice = c.readiness_probe is not None
-                        worker = replace(worker, synced_at=first, synced_twice=twice)
+                        worker = replace(worker, synced_at=first)
                 if kind is ProbeKind.READINESS:
                     worker = self.trigger_readiness(c, inst, probe, worker, started=started)
                 self.probes[_probe_key(c.name, kind)] = worker

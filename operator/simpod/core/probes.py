@@ -72,9 +72,8 @@ class ProbeWorker:
     # so the kubelet syncs the pod for it, at the next relist (a pod's sync waits for a
     # relist newer than its previous sync). A readiness worker's first result, at the same
     # tick, is news too: queued behind that sync, it makes another at the relist after
-    # (``synced_twice``; kubelet -v=4 logs show both).
+    # (kubelet -v=4 logs show both; see _Sync.verdict_sync).
     synced_at: float | None = None
-    synced_twice: bool = False
     # Startup and liveness: when the sync that acts on the verdict (kill, or started) runs.
     acts_at: float | None = None
 
@@ -115,11 +114,9 @@ class ProbeWorker:
         earliest = math.floor(started_at) + spec.initial_delay_seconds
         period = spec.period_seconds
         if self.next_at is not None:
-            if self.next_at >= earliest:
-                return self.next_at
-            return self.next_at + math.ceil((earliest - self.next_at) / period - 1e-9) * period
-        ticks = max(1, math.ceil((earliest - origin) / period - 1e-9))
-        return origin + ticks * period  # already past, when first shown: see scheduled
+            return _tick_from(self.next_at, earliest, period)
+        # Already past, when first shown: see scheduled.
+        return max(origin + period, _tick_from(origin, earliest, period))
 
     def scheduled(
         self, spec: ProbeSpec, *, origin: float, started_at: float, now: float
@@ -134,8 +131,7 @@ class ProbeWorker:
         if due is None:
             return self
         if due < now:
-            period = spec.period_seconds
-            due = origin + math.ceil((now - origin) / period - 1e-9) * period
+            due = _tick_from(origin, now, spec.period_seconds)
         return replace(self, next_at=due)
 
     def triggered(self, spec: ProbeSpec, now: float, *, started_at: float) -> bool:
@@ -175,8 +171,6 @@ class ProbeWorker:
             out["busyUntil"] = self.busy_until
         if self.synced_at is not None:
             out["syncedAt"] = self.synced_at
-        if self.synced_twice:
-            out["syncedTwice"] = True
         if self.acts_at is not None:
             out["actsAt"] = self.acts_at
         return out
@@ -198,9 +192,14 @@ class ProbeWorker:
             trigger_at=float(trigger_at) if trigger_at is not None else None,
             busy_until=float(busy) if busy is not None else None,
             synced_at=float(synced) if synced is not None else None,
-            synced_twice=bool(raw.get("syncedTwice", False)),
             acts_at=float(acts) if acts is not None else None,
         )
+
+
+def _tick_from(base: float, moment: float, period: float) -> float:
+    """The first tick at or after ``moment`` of a ticker that ticks at ``base`` and every
+    ``period`` after (``base`` itself when ``moment`` is earlier)."""
+    return base + max(0, math.ceil((moment - base) / period - 1e-9)) * period
 
 
 def failure_event_message(kind: ProbeKind, output: str) -> str:
