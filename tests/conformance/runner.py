@@ -404,7 +404,7 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     until = start + 0.5 + scenario.seconds
     for side in (*pods, sim):  # the watches start now, the objects half a second later
         side.until = until
-    watchers = [((namespaces[0]), {"Pod": pod, "SimPod": sim})]
+    watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim})]
     watchers += [(ns, {"Pod": other}) for ns, other in zip(namespaces[1:], others, strict=True)]
     events = [
         threading.Thread(target=_record_events, args=(env, ns, by_kind, until + SLACK))

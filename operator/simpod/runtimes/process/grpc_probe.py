@@ -60,8 +60,9 @@ class Reply:
     health: int | None = None
 
 
-class _NoHandshake(Exception):
-    """The connection closed before the server's HTTP/2 settings arrived."""
+class _Broken(Exception):
+    """The connection closed (before the server's HTTP/2 settings, or before the reply
+    ended) or the call's stream was reset."""
 
 
 def go_duration(seconds: float) -> str:
@@ -127,7 +128,7 @@ async def check(host: str, port: int, service: str, *, timeout: float, shown: fl
             reply = await _call(reader, writer, conn, address, service)
     except TimeoutError:
         return Result(False, f"timeout: health rpc did not complete within {go_duration(shown)}")
-    except (OSError, h2.exceptions.ProtocolError, _NoHandshake) as exc:
+    except (OSError, h2.exceptions.ProtocolError, _Broken) as exc:
         return Result(False, f"error: health rpc probe failed: {exc}")
     finally:
         writer.close()
@@ -172,7 +173,7 @@ async def _connect(host: str, port: int, address: str) -> Connection:
         else:
             try:
                 conn = await _handshake(reader, writer, address)
-            except (OSError, h2.exceptions.ProtocolError, _NoHandshake):
+            except (OSError, h2.exceptions.ProtocolError, _Broken):
                 writer.close()
             else:
                 return reader, writer, conn
@@ -192,7 +193,7 @@ async def _handshake(
     while True:
         data = await reader.read(65536)
         if not data:
-            raise _NoHandshake(f"connection to {address} closed")
+            raise _Broken(f"connection to {address} closed")
         events = conn.receive_data(data)
         writer.write(conn.data_to_send())
         if any(isinstance(e, h2.events.RemoteSettingsChanged) for e in events):
@@ -226,7 +227,7 @@ async def _call(
     while True:
         data = await reader.read(65536)
         if not data:
-            raise _NoHandshake("connection closed before the reply ended")
+            raise _Broken("connection closed before the reply ended")
         for event in conn.receive_data(data):
             if isinstance(event, h2.events.DataReceived) and event.stream_id == stream:
                 body += event.data
@@ -234,7 +235,7 @@ async def _call(
             elif isinstance(event, h2.events.ResponseReceived | h2.events.TrailersReceived):
                 trailers.update({str(k): str(v) for k, v in event.headers})
             elif isinstance(event, h2.events.StreamReset):
-                raise _NoHandshake(f"stream reset (error code {event.error_code})")
+                raise _Broken(f"stream reset (error code {event.error_code})")
             elif isinstance(event, h2.events.StreamEnded) and event.stream_id == stream:
                 code = int(trailers.get("grpc-status", "2"))
                 message = unquote(trailers.get("grpc-message", ""))
