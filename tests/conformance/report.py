@@ -27,6 +27,7 @@ def case_json(case: Case) -> dict[str, Any]:
             "final": c.final_match,
         },
         "start_latency": {"pod": c.start_latency[0], "simpod": c.start_latency[1]},
+        "placement": case.placement,
         "real_runs": {
             "matching": [r.matching for r in case.comparisons],
             "chosen": case.chosen + 1,

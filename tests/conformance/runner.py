@@ -1,12 +1,14 @@
 """The generic runner: one scenario, both sides, the same wall clock.
 
 Each scenario gets a namespace of its own holding a ``Pod`` (pinned to the real node by
-``nodeName``, so no scheduler is involved) and a ``SimPod`` of the same name (pinned to
-``sim-node-1`` on the process runtime). Both are created at the same moment; a watch on
-each records its distinct states with the time each was first seen (relative to that
-object's create call), and a watch on the namespace's Events records each occurrence
-(a count increment is one more occurrence). Watch times are receipt times: the status
-timestamps the kubelet writes have one-second resolution, too coarse for a 0.5 s tolerance.
+``nodeName``, so no scheduler is involved) and a ``SimPod`` of the same name (pinned to a
+SimNode on the process runtime). The SimPod is created a whole number of seconds after the
+Pod, on a SimNode of its own pinned to the real node's tick phases as the Pod met them
+(:mod:`tests.conformance.ticks`). A watch on each records its distinct states with
+the time each was first seen (relative to that object's create call), and a watch on the
+namespace's Events records each occurrence (a count increment is one more occurrence).
+Watch times are receipt times: the status timestamps the kubelet writes have one-second
+resolution, too coarse for a 0.5 s tolerance.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -27,14 +30,23 @@ from typing import Any
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from simpod.api.group import API_VERSION, GROUP, SIMPOD, VERSION
+from simpod.agent.nodes import node_name
+from simpod.api.group import API_VERSION, GROUP, SIMNODE, SIMPOD, VERSION
 from simpod.cluster import controlplane, node
 from simpod.cluster.build import NODE_TARGETS, ensure_binaries
 from simpod.cluster.paths import Layout, layout
 from tests.conformance.scenarios import Action, Scenario, with_volumes
+from tests.conformance.ticks import KubeletLog
 from tests.conformance.timeline import Comparison, Event, Timeline, Tolerance, compare
 
-SIM_NODE = "sim-node-1"
+# SimNodes served: each scenario takes one for itself (its tick phases are pinned to those
+# of the real node as the scenario's Pod met them); a scenario waits for a free one.
+SIM_NODES = 8
+# The SimPod waits for the Pod's first PLEG event, which comes within about a second and a
+# half of its creation (the sandbox's start, shown at the next relist), then for its own
+# moment (within a second more); without that event in time it is created at once.
+PLACEMENT_TIMEOUT = 5.0
+PLACEMENT_LEAD = 0.3  # seconds between the SimPod's placement and creation, for its watch
 READY_LINE = "serving SimNodes"  # what ``simpod run`` logs once its agent serves nodes
 DEFAULT_HOME = Path("/tmp/simpod-conformance")
 SLACK = 3.0  # seconds the Events watch outlives the objects' (late Events still count)
@@ -61,6 +73,8 @@ class Environment:
     operator_log: Path
     started_cluster: bool
     keep_cluster: bool
+    kubelet_log: KubeletLog
+    free_nodes: queue.Queue[str]
 
     def close(self) -> None:
         self.operator.terminate()
@@ -94,12 +108,29 @@ def prepare(home_dir: Path, *, keep_cluster: bool) -> Environment:
     _wait_for_simpod_storage(api)
     log = home_dir / "conformance-operator.log"
     env = dict(os.environ, KUBECONFIG=str(result.kubeconfig), SIMPOD_HOME=str(home_dir))
-    command = [sys.executable, "-m", "simpod", "run", "--nodes=1", "--enable-process-runtime"]
+    command = [
+        sys.executable,
+        "-m",
+        "simpod",
+        "run",
+        f"--nodes={SIM_NODES}",
+        "--enable-process-runtime",
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     environment = Environment(
-        home, result.kubeconfig, api, proc, log, not result.already_running, keep_cluster
+        home,
+        result.kubeconfig,
+        api,
+        proc,
+        log,
+        not result.already_running,
+        keep_cluster,
+        KubeletLog(home.log_file("kubelet")),
+        queue.Queue(),
     )
+    for name in _sim_nodes():
+        environment.free_nodes.put(name)
     deadline = time.monotonic() + 60
     while READY_LINE not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -130,7 +161,8 @@ class Side:
 
     label: str  # "Pod" or "SimPod", also the Events' involvedObject.kind
     timeline: Timeline
-    create: Callable[[], None]
+    node: str
+    create: Callable[[str], None]  # on the node given
     list_fn: Callable[..., Any]
     list_args: tuple[Any, ...]
     delete: Callable[[], None]
@@ -139,6 +171,7 @@ class Side:
     t0: float = 0.0
     until: float = 0.0
     gone: bool = False
+    placement: str = ""
     anchors: dict[str, float] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -160,6 +193,7 @@ class Case:
     comparisons: list[Comparison]  # each real run against the SimPod
     oracle: Comparison | None  # the first real run against the second
     actions: dict[str, list[dict[str, Any]]]
+    placement: str  # how the SimPod was matched to the first real run's ticks
 
     @property
     def chosen(self) -> int:
@@ -174,7 +208,7 @@ class Case:
         return self.comparisons[self.chosen]
 
 
-def _pod_spec(scenario: Scenario) -> dict[str, Any]:
+def _pod_spec(scenario: Scenario, on: str) -> dict[str, Any]:
     """The Pod side: the real node, local images only, no API token or service links (they
     add volumes and variables that a SimPod does not have)."""
     spec = with_volumes(scenario)
@@ -183,14 +217,18 @@ def _pod_spec(scenario: Scenario) -> dict[str, Any]:
             spec[key] = [{**c, "imagePullPolicy": "Never"} for c in spec[key]]
     return {
         **spec,
-        "nodeName": node.NODE_NAME,
+        "nodeName": on,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
     }
 
 
-def _sim_spec(scenario: Scenario) -> dict[str, Any]:
-    return {**with_volumes(scenario), "nodeName": SIM_NODE, "runtimeClassName": "process"}
+def _sim_spec(scenario: Scenario, on: str) -> dict[str, Any]:
+    return {**with_volumes(scenario), "nodeName": on, "runtimeClassName": "process"}
+
+
+def _sim_nodes() -> list[str]:
+    return [node_name(i) for i in range(1, SIM_NODES + 1)]
 
 
 def _sides(env: Environment, namespace: str, scenario: Scenario) -> tuple[Side, Side]:
@@ -200,22 +238,28 @@ def _sides(env: Environment, namespace: str, scenario: Scenario) -> tuple[Side, 
     meta = {"name": name, "namespace": namespace}
     json_patch = "application/json-patch+json"
 
-    def create_pod() -> None:
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": _pod_spec(scenario)}
+    def create_pod(on: str) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta,
+            "spec": _pod_spec(scenario, on),
+        }
         core.create_namespaced_pod(namespace, body)
 
-    def create_sim() -> None:
+    def create_sim(on: str) -> None:
         body = {
             "apiVersion": API_VERSION,
             "kind": SIMPOD.kind,
             "metadata": meta,
-            "spec": _sim_spec(scenario),
+            "spec": _sim_spec(scenario, on),
         }
         custom.create_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural, body)
 
     pod = Side(
         "Pod",
         Timeline("Pod"),
+        node.NODE_NAME,
         create_pod,
         core.list_namespaced_pod,
         (namespace,),
@@ -228,6 +272,7 @@ def _sides(env: Environment, namespace: str, scenario: Scenario) -> tuple[Side, 
     sim = Side(
         "SimPod",
         Timeline("SimPod"),
+        "",  # the node taken for the scenario
         create_sim,
         custom.list_namespaced_custom_object,
         (GROUP, VERSION, namespace, SIMPOD.plural),
@@ -394,6 +439,22 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     same Event messages); the namespaces are deleted afterwards."""
     namespaces = [_namespace(env, scenario) for _ in range(real_runs)]
     pod, sim = _sides(env, namespaces[0], scenario)
+    sim.node = env.free_nodes.get()
+    try:
+        return _run(env, scenario, namespaces=namespaces, pod=pod, sim=sim, real_runs=real_runs)
+    finally:
+        env.free_nodes.put(sim.node)
+
+
+def _run(
+    env: Environment,
+    scenario: Scenario,
+    *,
+    namespaces: list[str],
+    pod: Side,
+    sim: Side,
+    real_runs: int,
+) -> Case:
     others = []
     for n, namespace in enumerate(namespaces[1:], start=2):
         other = _sides(env, namespace, scenario)[0]
@@ -402,36 +463,47 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     pods = [pod, *others]
     start = time.monotonic()
     until = start + 0.5 + scenario.seconds
-    for side in (*pods, sim):  # the watches start now, the objects half a second later
+    for side in pods:  # the watches start now, the objects half a second later
         side.until = until
-    watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim})]
-    watchers += [(ns, {"Pod": other}) for ns, other in zip(namespaces[1:], others, strict=True)]
+    # The SimPod's window is its own (created later), as long as the Pod's.
+    latest = until + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
+    watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim}, latest)]
+    watchers += [(ns, {"Pod": o}, until) for ns, o in zip(namespaces[1:], others, strict=True)]
     events = [
-        threading.Thread(target=_record_events, args=(env, ns, by_kind, until + SLACK))
-        for ns, by_kind in watchers
+        threading.Thread(target=_record_events, args=(env, ns, by_kind, end + SLACK))
+        for ns, by_kind, end in watchers
     ]
     recorders = [
         threading.Thread(target=_record, args=(s, scenario.name, list(scenario.actions)))
-        for s in (*pods, sim)
+        for s in pods
     ]
     for thread in (*events, *recorders):
         thread.start()
     # The watches are established before anything happens. The real runs are created a
     # fraction of the relist period apart, so that they meet the node's relist tick at
     # different points of their lifecycle (where a step shows up depends on that phase).
-    created = [(0.0, pod), (0.0, sim)]
-    created += [(n / real_runs, other) for n, other in enumerate(others, start=1)]
-    for offset, side in created:
-        time.sleep(max(0.0, start + 0.5 + offset - time.monotonic()))
-        side.t0 = time.monotonic()
-        try:
-            side.create()
-        except ApiException as exc:
-            side.timeline.errors.append(f"create: {exc.status} {exc.body}")
+    time.sleep(max(0.0, start + 0.5 - time.monotonic()))
+    created = time.time()
+    _create(pod)
+    placing = threading.Thread(
+        target=_place,
+        args=(env, sim, f"{namespaces[0]}/{scenario.name}", created, scenario.seconds),
+    )
+    placing.start()
+    for n, other in enumerate(others, start=1):
+        time.sleep(max(0.0, start + 0.5 + n / real_runs - time.monotonic()))
+        _create(other)
+    placing.join()
+    recorders.append(
+        threading.Thread(target=_record, args=(sim, scenario.name, list(scenario.actions)))
+    )
+    recorders[-1].start()
+    time.sleep(max(0.0, sim.t0 - time.monotonic()))
+    _create(sim)
     for thread in recorders:
         thread.join()
     for side, namespace in (*zip(pods, namespaces, strict=True), (sim, namespaces[0])):
-        side.timeline.window = until - side.t0
+        side.timeline.window = side.until - side.t0
         _display(env, namespace, side, scenario.name)
     for thread in events:
         thread.join()
@@ -449,7 +521,42 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
         if len(timelines) > 1
         else None,
         {"Pod": pod.actions, "SimPod": sim.actions},
+        sim.placement,
     )
+
+
+def _create(side: Side) -> None:
+    """Create the side's object now (``t0``: the create call), or record why not."""
+    side.t0 = time.monotonic()
+    try:
+        side.create(side.node)
+    except ApiException as exc:
+        side.timeline.errors.append(f"create: {exc.status} {exc.body}")
+
+
+def _place(env: Environment, sim: Side, pod: str, created: float, seconds: float) -> None:
+    """Pin the SimPod's node to the real node's ticks as the Pod ``pod`` (created at the
+    wall-clock ``created``) met them, and plan the SimPod's creation (``t0``, with its
+    window ``until``, ``seconds`` later)."""
+    placement = env.kubelet_log.place(
+        pod, created=created, timeout=PLACEMENT_TIMEOUT, lead=PLACEMENT_LEAD
+    )
+    phases = None if placement is None else placement.tick_phases()
+    client.CustomObjectsApi(env.api).patch_cluster_custom_object(
+        GROUP,
+        VERSION,
+        SIMNODE.plural,
+        sim.node,
+        {"spec": {"tickPhases": phases}},
+        _content_type="application/merge-patch+json",
+    )
+    if placement is None:
+        sim.placement = "not matched: the kubelet's log showed no relist for the Pod in time"
+        sim.t0 = time.monotonic() + PLACEMENT_LEAD
+    else:
+        sim.placement = placement.describe()
+        sim.t0 = time.monotonic() + (placement.at - time.time())
+    sim.until = sim.t0 + seconds
 
 
 def cleanup(env: Environment, namespace: str, name: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from simpod.api.group import ALL_KINDS, API_VERSION, GROUP, SIMPOD, VERSION
+from simpod.api.group import ALL_KINDS, API_VERSION, GROUP, SIMNODE, SIMPOD, VERSION
 from tests.e2e.conftest import Cluster
 
 
@@ -87,3 +87,29 @@ def test_bad_simpod_is_rejected_with_422_and_nothing_created(
     assert fragment in message
     listed = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, SIMPOD.plural)
     assert listed["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("phases", "fragment"),
+    [
+        ({"relist": 1.0, "syncLoop": 0.2}, "a phase is less than one second"),
+        ({"relist": -0.1, "syncLoop": 0.2}, "should be greater than or equal to 0"),
+        ({"relist": 0.3}, "spec.tickPhases.syncLoop: Required value"),
+    ],
+)
+def test_bad_tick_phases_are_rejected(
+    cluster: Cluster, phases: dict[str, float], fragment: str
+) -> None:
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": SIMNODE.kind,
+        "metadata": {"name": "e2e-phases"},
+        "spec": {"tickPhases": phases},
+    }
+    custom = client.CustomObjectsApi(cluster.api)
+    with pytest.raises(ApiException) as caught:
+        custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, body, dry_run="All")
+    assert caught.value.status == 422
+    assert fragment in json.loads(caught.value.body)["message"]
+    good = {**body, "spec": {"tickPhases": {"relist": 0.0, "syncLoop": 0.999}}}
+    custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, good, dry_run="All")

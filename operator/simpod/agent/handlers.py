@@ -22,7 +22,7 @@ from simpod.agent.nodes import (
     register,
 )
 from simpod.agent.registry import Workers
-from simpod.api.group import GROUP, SIMPOD, VERSION
+from simpod.api.group import GROUP, SIMNODE, SIMPOD, VERSION
 from simpod.core.kubelet import KubeletSettings
 from simpod.memo import memo_api, memo_settings
 from simpod.runtimes.select import RuntimeOptions, clean_up_orphans
@@ -88,6 +88,16 @@ async def simpod_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     workers = _workers(memo)
     if workers is not None:
         await workers.observe(event.get("type"), event["object"])
+
+
+@kopf.on.event(GROUP, VERSION, SIMNODE.plural)
+async def simnode_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    """A served node's ``spec.tickPhases`` set, changed or removed."""
+    workers = _workers(memo)
+    body = event["object"]
+    node = workers.nodes.get(body["metadata"]["name"]) if workers is not None else None
+    if node is not None and event.get("type") != "DELETED":
+        node.pin(body.get("spec") or {})
 
 
 @kopf.on.cleanup()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import functools
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.agent.ipam import AddressPool
 from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
-from simpod.core.ticker import Tickers
+from simpod.core.ticker import Ticker, Tickers
 from simpod.kube import Api
 
 LEASE_NAMESPACE = "simpod-node-lease"
@@ -26,20 +26,30 @@ HEARTBEAT_SECONDS = 10.0
 LEASE_DURATION_SECONDS = 40
 
 
-@dataclass(frozen=True)
+@dataclass
 class NodeInfo:
     """A node this agent serves. ``up`` is cleared while the node is failed on purpose
     (``simpod node fail``): like a kubelet cut off from the API, its pods are neither
-    synced nor reported until it recovers."""
+    synced nor reported until it recovers. ``tickers`` are the node's own unless its
+    ``spec.tickPhases`` pins them (:meth:`pin`)."""
 
     name: str
     host_ip: str
     pool: AddressPool
     up: asyncio.Event = field(default_factory=asyncio.Event)
+    tickers: Tickers = field(init=False)
 
-    @functools.cached_property
-    def tickers(self) -> Tickers:
-        return Tickers.for_node(self.name)
+    def __post_init__(self) -> None:
+        self.tickers = Tickers.for_node(self.name)
+
+    def pin(self, spec: Mapping[str, Any]) -> None:
+        """Follow the node's ``spec.tickPhases``, or its own phases where none are set."""
+        phases = spec.get("tickPhases")
+        self.tickers = (
+            Tickers(relist=Ticker(phases["relist"]), sync=Ticker(phases["syncLoop"]))
+            if phases
+            else Tickers.for_node(self.name)
+        )
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,13 @@ from simpod.api.meta import (
 )
 from simpod.api.resource import AGE, Column, Resource
 from simpod.api.schema import (
+    Reason,
+    Rule,
     Schema,
     array,
     boolean,
     map_of,
+    number,
     obj,
     one_of,
     quantity,
@@ -35,6 +38,12 @@ def _resources(description: str) -> Schema:
         description,
         quantity("An amount of the resource."),
         max_properties=MAX_RESOURCES,
+    )
+
+
+def _phase(description: str) -> Schema:
+    return number(description, minimum=0).with_rules(
+        Rule("self < 1.0", "a phase is less than one second", reason=Reason.INVALID)
     )
 
 
@@ -76,6 +85,23 @@ _SPEC = obj(
         ),
         "allowPrivileged": boolean(
             "Whether pods with a privileged container may run on this node."
+        ),
+        "tickPhases": obj(
+            "Pin the phases of the node's two one-second kubelet ticks, as seconds past "
+            "the whole second (0 to 1): by default each node has phases of its own, drawn "
+            "from its name. Pinning them makes a run reproducible against a wall clock, or "
+            "mirrors a real node's (where a step shows up depends on them). A change applies "
+            "from the next tick on.",
+            {
+                "relist": _phase(
+                    "When the PLEG's relist ticks: container starts and exits show then."
+                ),
+                "syncLoop": _phase(
+                    "When the sync loop's ticker ticks: back-off ends and "
+                    "activeDeadlineSeconds are picked up then."
+                ),
+            },
+            required=("relist", "syncLoop"),
         ),
     },
 )

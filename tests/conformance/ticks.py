@@ -1,0 +1,128 @@
+"""The real kubelet's tick phases, read from its log, for the SimNode that mirrors it.
+
+Where a step shows up on a node depends on where in its one-second ticks the pod's life
+falls: a container that exits just before a relist shows dead at once, one that exits just
+after shows dead a second later; a back-off's end is picked up at the next sync-loop tick;
+startTime and startedAt are truncated to whole seconds. The real kubelet's ticks have
+phases of their own (the sync loop's from the kubelet's start, the relist's drifting by the
+time each relist takes), and so does every SimNode (:class:`simpod.core.ticker.Tickers`).
+A SimPod meeting other phases than its Pod differs from it by a tick for reasons that say
+nothing about the lifecycle.
+
+So the SimPod's node is pinned to the real node's phases (``spec.tickPhases``) and the
+SimPod is created a whole number of seconds after the Pod: it then meets the relist, the
+sync loop and the wall clock's seconds at the same points of its life. The kubelet logs
+both ticks at the verbosity the real node runs ``kubelet.go`` with (``--vmodule=kubelet=4``):
+each PLEG event the sync loop takes ("SyncLoop (PLEG)", a few milliseconds after its relist
+began: the Pod's first one gives the relist's phase as the Pod met it) and each
+housekeeping tick (its ticker starts with the sync loop's, so it has its phase).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simpod.core.ticker import TICK_SECONDS
+
+_LINE = re.compile(
+    r"^[IWEF](?P<month>\d\d)(?P<day>\d\d) (?P<clock>\d\d:\d\d:\d\d\.\d+)\s+\d+ kubelet\.go:\d+\] "
+    r'"SyncLoop \((?P<source>PLEG|housekeeping)\)(?:: event for pod" pod="(?P<pod>[^"]+)")?'
+)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One logged tick: its wall-clock time, and the pod (``namespace/name``) for PLEG."""
+
+    at: float
+    source: str
+    pod: str = ""
+
+
+def parse(line: str, *, year: int) -> Tick | None:
+    """A PLEG event or housekeeping line of the kubelet's log (klog's local time, which
+    has no year), or None for any other line."""
+    found = _LINE.match(line)
+    if found is None:
+        return None
+    moment = datetime.datetime.strptime(
+        f"{year}-{found['month']}-{found['day']} {found['clock']}", "%Y-%m-%d %H:%M:%S.%f"
+    )
+    return Tick(moment.timestamp(), found["source"], found["pod"] or "")
+
+
+def phase(moment: float) -> float:
+    return moment % TICK_SECONDS
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The real node's phases as the Pod met them, and when the SimPod is created."""
+
+    relist: float
+    sync: float
+    at: float  # wall clock: a whole number of seconds after the Pod
+
+    def describe(self) -> str:
+        return f"relist at {self.relist:.3f}, sync loop at {self.sync:.3f} (s past the second)"
+
+    def tick_phases(self) -> dict[str, float]:
+        """The SimNode's ``spec.tickPhases``."""
+        return {"relist": round(self.relist, 3), "syncLoop": round(self.sync, 3)}
+
+
+class KubeletLog:
+    """The real node's kubelet log, read as it grows (one reader for all scenarios)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+        self.housekeeping: float | None = None  # the latest housekeeping tick
+        self.events: dict[str, list[float]] = {}  # PLEG events by pod
+        self.lock = threading.Lock()
+
+    def _read(self) -> None:
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            chunk = log.read()
+        complete = chunk.rfind(b"\n") + 1
+        self.offset += complete
+        year = datetime.datetime.now().year
+        for line in chunk[:complete].decode(errors="replace").splitlines():
+            tick = parse(line, year=year)
+            if tick is None:
+                continue
+            if tick.source == "housekeeping":
+                self.housekeeping = tick.at
+            else:
+                self.events.setdefault(tick.pod, []).append(tick.at)
+
+    def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self._read()
+                found = [at for at in self.events.get(pod, ()) if at >= since]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+
+    def place(self, pod: str, *, created: float, timeout: float, lead: float) -> Placement | None:
+        """The phases the Pod ``pod`` (``namespace/name``, created at the wall-clock
+        ``created``) met, once its first PLEG event shows them (waiting up to ``timeout``),
+        and the first moment a whole number of seconds after ``created`` and at least
+        ``lead`` from now; None when the log does not show the real node's ticks."""
+        relist = self._first_event(pod, since=created, timeout=timeout)
+        sync = self.housekeeping
+        if sync is None or relist is None:
+            return None
+        at = created + math.ceil(time.time() + lead - created)
+        return Placement(phase(relist), phase(sync), at)

@@ -1,0 +1,62 @@
+"""Reading the real kubelet's tick phases from its log (no cluster)."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from pathlib import Path
+
+from tests.conformance.ticks import KubeletLog, parse
+
+POD = "conf-crashloop-d2ad4/crashloop"
+PLEG = (
+    'I1126 03:29:16.281573   25907 kubelet.go:2619] "SyncLoop (PLEG): event for pod" '
+    f'pod="{POD}" event={{"ID":"cda8","Type":"ContainerDied","Data":"3f06"}}'
+)
+HOUSEKEEPING = 'I1126 03:29:56.236768   25907 kubelet.go:2685] "SyncLoop (housekeeping)"'
+OTHER = 'I1126 03:29:17.236993   25907 kubelet.go:1950] "SyncPod enter" pod="a/b" podUID="x"'
+
+
+def local(text: str) -> float:
+    return datetime.datetime.fromisoformat(text).timestamp()
+
+
+def test_pleg_and_housekeeping_lines_are_read_in_local_time() -> None:
+    pleg = parse(PLEG, year=2026)
+    assert pleg is not None
+    assert (pleg.source, pleg.pod) == ("PLEG", POD)
+    assert pleg.at == local("2026-11-26 03:29:16.281573")
+    housekeeping = parse(HOUSEKEEPING, year=2026)
+    assert housekeeping is not None
+    assert (housekeeping.source, housekeeping.pod) == ("housekeeping", "")
+    assert parse(OTHER, year=2026) is None
+
+
+def test_the_simpod_is_placed_whole_seconds_after_the_pod_with_its_phases(tmp_path: Path) -> None:
+    log = tmp_path / "kubelet.log"
+    log.write_text("old line before the reader starts\n")
+    reader = KubeletLog(log)
+    now = datetime.datetime.now()  # klog writes local time
+    created = now.timestamp() - 0.4
+    pleg_at = (now + datetime.timedelta(seconds=1)).replace(microsecond=250000)
+    with log.open("a") as out:
+        out.write(HOUSEKEEPING + "\n")
+        out.write(PLEG + "\n")  # earlier than the Pod's creation: not its relist
+        stamp = pleg_at.strftime("%m%d %H:%M:%S.%f")
+        out.write(f"I{stamp}{PLEG[21:]}\n")
+        out.write("I1126 03:29:57.2")  # half a line: left for the next read
+    placement = reader.place(POD, created=created, timeout=1, lead=0.3)
+    assert placement is not None
+    assert abs(placement.relist - 0.25) < 1e-6
+    assert abs(placement.sync - 0.236768) < 1e-6
+    seconds = placement.at - created
+    assert abs(seconds - round(seconds)) < 1e-6
+    assert placement.at >= time.time() + 0.2
+    assert placement.tick_phases() == {"relist": 0.25, "syncLoop": 0.237}
+
+
+def test_no_placement_without_the_pods_relist(tmp_path: Path) -> None:
+    log = tmp_path / "kubelet.log"
+    log.write_text(HOUSEKEEPING + "\n")
+    reader = KubeletLog(log)
+    assert reader.place(POD, created=time.time(), timeout=0.05, lead=0.3) is None
