@@ -172,7 +172,8 @@ class PodWorker:
                 if decision.interim is not None:
                     await self._write(pod, decision.interim, book, runtime, now)
                 previous, book = decision.status, decision.book
-                await self._write(pod, previous, book, runtime, now)
+                if not decision.hold:
+                    await self._write(pod, previous, book, runtime, now)
                 for event in events:
                     await self._post(event)
                 if decision.finished:

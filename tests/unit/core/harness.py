@@ -62,6 +62,9 @@ class Node:
         self.events.extend(d.events)
         for action in d.actions:
             self.apply(action)
+        if d.hold and d.wake_at is not None:  # the sandbox is being made: wait for it
+            self.now = d.wake_at
+            return self.sync()
         return d
 
     def apply(self, action: object) -> None:
@@ -103,6 +106,11 @@ class Node:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def at(self, seconds: float) -> None:
+        """Move the clock to ``seconds`` after the pod's admission (the first container
+        starts a sandbox's making later, so relist ticks are easier to count from here)."""
+        self.now = T0 + seconds
 
     def teardown(self) -> PodDecision:
         """Let the sandbox teardown pass: a terminal phase is reported a relist later."""

@@ -9,13 +9,14 @@ import pytest
 
 from simpod.core.display import PodRow
 from simpod.core.kubelet import (
+    SANDBOX_SECONDS,
     SYNC_AFTER_RELIST_SECONDS,
     KubeletSettings,
     PodBook,
     status_document,
     sync_pod,
 )
-from simpod.core.model import PodPhase, ProbeKind, Running, Terminated, Waiting
+from simpod.core.model import PodPhase, PodStatus, ProbeKind, Running, Terminated, Waiting
 from simpod.core.runtime import (
     Instance,
     InstanceState,
@@ -24,9 +25,9 @@ from simpod.core.runtime import (
     ResetPod,
     StartContainer,
 )
-from simpod.core.serialize import parse_status
+from simpod.core.serialize import parse_status, status_to_dict
 from simpod.core.ticker import Ticker, Tickers
-from tests.unit.core.builders import pod
+from tests.unit.core.builders import T0, pod
 from tests.unit.core.harness import Node
 
 P = PodPhase
@@ -48,7 +49,8 @@ def test_simple_pod_runs_and_is_ready() -> None:
     assert node.condition("Ready") == ("True", "", "")
     assert node.reasons() == ["Created", "Started"]
     assert node.row() == PodRow("1/1", "Running", "0")
-    assert node.status.start_time == node.now
+    assert node.status.start_time == T0  # admitted then; the container started with its sandbox
+    assert node.instances["app"].started_at == T0 + SANDBOX_SECONDS
     assert node.sync().actions == () and node.sync().events == ()  # idempotent
 
 
@@ -347,9 +349,9 @@ def test_readiness_gates_ready_but_never_restarts() -> None:
     # held back by the 5 s delay, the ticker restarted from the last (every 3 s): the first
     # probe is at 7 (and the sync's latency after the relist).
     after_relist = 1 + SYNC_AFTER_RELIST_SECONDS
-    assert d.wake_at == pytest.approx(node.now + after_relist) and not node.probes
-    node.advance(after_relist)
-    assert node.sync().wake_at == pytest.approx(node.now + 6) and not node.probes
+    assert d.wake_at == pytest.approx(T0 + after_relist, abs=1e-6) and not node.probes
+    node.at(after_relist)
+    assert node.sync().wake_at == pytest.approx(node.now + 6, abs=1e-6) and not node.probes
     node.advance(6)
     d = node.sync()
     assert [p.kind for p in node.probes] == [ProbeKind.READINESS]
@@ -402,15 +404,15 @@ def test_a_startup_failure_is_acted_on_after_a_relist_newer_than_the_first_resul
     probe = {**EXEC, "periodSeconds": 1, "failureThreshold": 2}
     node = Node(pod([app(startupProbe=probe)], restartPolicy="Always"), tickers=late)
     node.settle()
-    node.advance(1)
+    node.at(1)
     node.settle()
     assert [p.kind for p in node.probes] == [ProbeKind.STARTUP]  # its first sync at 1.7
     node.answer("app", ProbeKind.STARTUP, False, "no")
-    node.advance(1)
+    node.at(2)
     node.settle()
     d = node.answer("app", ProbeKind.STARTUP, False, "no")  # tripped at 2: not yet
     assert not node.kills
-    assert d.wake_at == pytest.approx(node.now + 0.7 + SYNC_AFTER_RELIST_SECONDS)
+    assert d.wake_at == pytest.approx(node.now + 0.7 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
     node.advance(0.7 + SYNC_AFTER_RELIST_SECONDS)
     node.settle()
     assert [k.reason for k in node.kills] == [KillReason.STARTUP_PROBE]
@@ -425,12 +427,12 @@ def test_with_a_readiness_probe_too_the_first_results_make_two_syncs() -> None:
     spec = pod([app(startupProbe=startup, readinessProbe={**EXEC, "periodSeconds": 1})])
     node = Node(spec, tickers=late)
     node.settle()
-    node.advance(1)
+    node.at(1)
     node.settle()  # first probe at 1: first-result syncs at 1.5 and 2.5
     node.answer("app", ProbeKind.STARTUP, False, "no")
-    node.advance(1.8)
+    node.at(2.8)
     d = node.answer("app", ProbeKind.STARTUP, True)  # at 2.8, after both: at 3.5
-    assert d.wake_at == pytest.approx(node.now + 0.7 + SYNC_AFTER_RELIST_SECONDS)
+    assert d.wake_at == pytest.approx(node.now + 0.7 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
 
 
 def test_a_liveness_failure_soon_after_a_sync_waits_for_a_newer_relist() -> None:
@@ -440,13 +442,13 @@ def test_a_liveness_failure_soon_after_a_sync_waits_for_a_newer_relist() -> None
     probe = {"tcpSocket": {"port": 80}, "periodSeconds": 1, "failureThreshold": 1}
     node = Node(pod([app(livenessProbe=probe)], restartPolicy="Always"), tickers=half)
     node.settle()
-    node.advance(0.5)
+    node.at(0.5)
     node.sync(relist_news=True)  # the relist shows it running: a PLEG event, a sync
     node.advance(0.5)
     node.settle()
     d = node.answer("app", ProbeKind.LIVENESS, False, "refused")
     assert not node.kills
-    assert d.wake_at == pytest.approx(node.now + 0.5 + SYNC_AFTER_RELIST_SECONDS)
+    assert d.wake_at == pytest.approx(node.now + 0.5 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
     node.advance(0.5 + SYNC_AFTER_RELIST_SECONDS)
     node.settle()
     assert [k.reason for k in node.kills] == [KillReason.LIVENESS_PROBE]
@@ -458,14 +460,14 @@ def test_a_startup_success_shows_started_alone_first() -> None:
     waits for a relist newer than the one the worker's first result synced the pod at."""
     node = Node(pod([app(startupProbe=EXEC)]))
     node.settle()
-    node.advance(10)
+    node.at(10)
     node.settle()  # the first probe: its initial result syncs the pod at the next relist
     d = node.answer("app", ProbeKind.STARTUP, True)  # before that sync: it acts on this
     assert d.interim is not None
     interim = d.interim.container_statuses[0]
     assert (interim.started, interim.ready) == (True, False)
     assert d.status == d.interim
-    assert d.wake_at == pytest.approx(node.now + 1 + SYNC_AFTER_RELIST_SECONDS)
+    assert d.wake_at == pytest.approx(node.now + 1 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
     node.advance(1 + SYNC_AFTER_RELIST_SECONDS)
     d = node.settle()
     assert d.interim is None
@@ -501,7 +503,7 @@ def test_deletion_grace_override_and_remaining_grace() -> None:
 def test_active_deadline_fails_the_pod() -> None:
     node = Node(pod([app()], activeDeadlineSeconds=30, restartPolicy="Always"))
     d = node.settle()
-    assert d.wake_at == node.now + 30
+    assert d.wake_at == T0 + 30
     node.advance(30)
     node.settle()
     assert node.status.phase is P.RUNNING and not node.status.reason  # held: teardown
@@ -524,9 +526,22 @@ def test_the_sync_loop_notices_the_deadline_at_its_next_tick() -> None:
     late = Tickers(sync=Ticker(phase=0.4))
     node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)
     d = node.settle()
-    assert d.wake_at == pytest.approx(node.now + 3.4)
-    node.advance(3.4)
+    assert d.wake_at == T0 + 3.4
+    node.now = T0 + 3.2  # a relist finding nothing new: the pod is not synced for it
     node.settle()
+    assert node.condition("Ready")[1] != "PodFailed"
+    node.now = T0 + 3.4
+    node.settle()
+    assert node.condition("Ready")[1] == "PodFailed"
+
+
+def test_a_pleg_event_after_the_deadline_syncs_the_pod_before_the_sync_loop_does() -> None:
+    late = Tickers(sync=Ticker(phase=0.4))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)
+    node.settle()
+    node.now = T0 + 3.2
+    node.exit("app", 1)
+    node.sync(relist_news=True)
     assert node.condition("Ready")[1] == "PodFailed"
 
 
@@ -536,15 +551,15 @@ def test_a_refusal_before_the_relist_shows_the_death_is_repeated_at_that_relist(
     status shows CrashLoopBackOff (liveness-tcp-crashloop on a real node)."""
     node = Node(pod([app()]))
     node.settle()
-    node.advance(1)
+    node.at(1)
     node.exit("app", 1)
     node.settle()  # the first restart is immediate
-    node.advance(1)
+    node.at(2)
     still = node.instances["app"]
     node.exit("app", 137)
     d = node.sync(shown={"app": still})
     assert node.reasons().count("BackOff") == 1
-    assert d.wake_at == pytest.approx(node.now + 1)  # the next relist
+    assert d.wake_at == pytest.approx(T0 + 3, abs=1e-6)  # the next relist
     node.advance(1)
     node.sync()
     assert node.reasons().count("BackOff") == 2
@@ -614,7 +629,8 @@ def test_everything_survives_an_operator_restart() -> None:
     again = sync_pod(node.pod, restored_status, restored_book, node.instances, now=node.now)
     assert again.actions == () and again.events == ()
     assert again.wake_at == d.wake_at
-    assert again.status.container_statuses == node.status.container_statuses
+    # As the API keeps them: timestamps in whole seconds.
+    assert status_to_dict(again.status) == status_to_dict(node.status)
 
 
 def test_runtime_waiting_reason_shows_until_the_container_can_be_created() -> None:
@@ -643,3 +659,19 @@ def test_runtime_waiting_reason_shows_until_the_container_can_be_created() -> No
     node.sync()
     status = node.status.status_of("app")
     assert status is not None and isinstance(status.state, Running)
+
+
+def test_a_new_pods_first_container_starts_once_its_sandbox_is_made() -> None:
+    """The first sync makes the sandbox before it creates the first container: nothing to
+    write until then (the first status comes with the start), the pod admitted already."""
+    spec = pod([app()])
+    first = sync_pod(spec, PodStatus(), PodBook(), {}, now=T0)
+    assert first.hold and first.actions == () and first.events == ()
+    assert first.wake_at == T0 + SANDBOX_SECONDS
+    assert first.status.start_time == T0
+    early = sync_pod(spec, first.status, first.book, {}, now=T0 + SANDBOX_SECONDS / 2)
+    assert early.hold and early.actions == ()
+    made = sync_pod(spec, early.status, early.book, {}, now=T0 + SANDBOX_SECONDS)
+    assert not made.hold
+    assert [type(a) for a in made.actions] == [StartContainer]
+    assert made.status.start_time == T0
