@@ -181,11 +181,13 @@ class Side:
 
 @dataclass
 class Case:
-    """One scenario's outcome. The real kubelet is not deterministic (its status manager
-    writes asynchronously, its pod workers jitter their requeues, its relist ticks at its
-    own phase), so the Pod side runs ``len(pods)`` times: the SimPod matches when it matches
-    one of them (``pod`` and ``comparison`` are that run, else the first), and ``oracle``
-    says whether the real runs matched each other."""
+    """One scenario's outcome. The real kubelet is not deterministic even at the same tick
+    phases (its status manager writes asynchronously, so two updates are written apart or
+    together; its pod workers jitter their back-off requeues at random; its first sync
+    takes longer under load), so the Pod side runs ``len(pods)`` times, all meeting the
+    node's ticks at the same points as the SimPod: the SimPod matches when it matches one
+    of them (``pod`` and ``comparison`` are that run, else the first), and ``oracle`` says
+    whether the first two real runs matched each other."""
 
     scenario: Scenario
     pods: list[Timeline]
@@ -441,7 +443,7 @@ def run(env: Environment, scenario: Scenario, *, real_runs: int = 2) -> Case:
     pod, sim = _sides(env, namespaces[0], scenario)
     sim.node = env.free_nodes.get()
     try:
-        return _run(env, scenario, namespaces=namespaces, pod=pod, sim=sim, real_runs=real_runs)
+        return _run(env, scenario, namespaces=namespaces, pod=pod, sim=sim)
     finally:
         env.free_nodes.put(sim.node)
 
@@ -453,7 +455,6 @@ def _run(
     namespaces: list[str],
     pod: Side,
     sim: Side,
-    real_runs: int,
 ) -> Case:
     others = []
     for n, namespace in enumerate(namespaces[1:], start=2):
@@ -462,13 +463,16 @@ def _run(
         others.append(other)
     pods = [pod, *others]
     start = time.monotonic()
-    until = start + 0.5 + scenario.seconds
-    for side in pods:  # the watches start now, the objects half a second later
-        side.until = until
-    # The SimPod's window is its own (created later), as long as the Pod's.
-    latest = until + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
+    # The watches start now, the objects from half a second later, a second apart: the
+    # real runs meet the node's ticks at the same points of their lives (the relist drifts
+    # by a few milliseconds a second), so that they differ only where the kubelet itself
+    # is not deterministic. Each is watched as long from its creation.
+    for n, side in enumerate(pods):
+        side.until = start + 0.5 + n + scenario.seconds
+    # The SimPod is created a whole number of seconds after the first Pod, once placed.
+    latest = pod.until + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
     watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim}, latest)]
-    watchers += [(ns, {"Pod": o}, until) for ns, o in zip(namespaces[1:], others, strict=True)]
+    watchers += [(ns, {"Pod": o}, o.until) for ns, o in zip(namespaces[1:], others, strict=True)]
     events = [
         threading.Thread(target=_record_events, args=(env, ns, by_kind, end + SLACK))
         for ns, by_kind, end in watchers
@@ -479,9 +483,6 @@ def _run(
     ]
     for thread in (*events, *recorders):
         thread.start()
-    # The watches are established before anything happens. The real runs are created a
-    # fraction of the relist period apart, so that they meet the node's relist tick at
-    # different points of their lifecycle (where a step shows up depends on that phase).
     time.sleep(max(0.0, start + 0.5 - time.monotonic()))
     created = time.time()
     _create(pod)
@@ -491,7 +492,7 @@ def _run(
     )
     placing.start()
     for n, other in enumerate(others, start=1):
-        time.sleep(max(0.0, start + 0.5 + n / real_runs - time.monotonic()))
+        time.sleep(max(0.0, start + 0.5 + n - time.monotonic()))
         _create(other)
     placing.join()
     recorders.append(

@@ -57,6 +57,9 @@ def parse(line: str, *, year: int) -> Tick | None:
     return Tick(moment.timestamp(), found["source"], found["pod"] or "")
 
 
+TAIL_BYTES = 256 * 1024
+
+
 def phase(moment: float) -> float:
     return moment % TICK_SECONDS
 
@@ -82,7 +85,9 @@ class KubeletLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.offset = path.stat().st_size if path.exists() else 0
+        # From the log's last lines on: the latest housekeeping tick is known from the start
+        # (one every two seconds), the PLEG events of earlier pods are never needed.
+        self.offset = max(0, path.stat().st_size - TAIL_BYTES) if path.exists() else 0
         self.housekeeping: float | None = None  # the latest housekeeping tick
         self.events: dict[str, list[float]] = {}  # PLEG events by pod
         self.lock = threading.Lock()

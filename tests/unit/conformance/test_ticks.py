@@ -34,13 +34,12 @@ def test_pleg_and_housekeeping_lines_are_read_in_local_time() -> None:
 
 def test_the_simpod_is_placed_whole_seconds_after_the_pod_with_its_phases(tmp_path: Path) -> None:
     log = tmp_path / "kubelet.log"
-    log.write_text("old line before the reader starts\n")
-    reader = KubeletLog(log)
+    log.write_text(f"{HOUSEKEEPING}\nthe last line before the reader starts\n")
+    reader = KubeletLog(log)  # the housekeeping tick before it is known
     now = datetime.datetime.now()  # klog writes local time
     created = now.timestamp() - 0.4
     pleg_at = (now + datetime.timedelta(seconds=1)).replace(microsecond=250000)
     with log.open("a") as out:
-        out.write(HOUSEKEEPING + "\n")
         out.write(PLEG + "\n")  # earlier than the Pod's creation: not its relist
         stamp = pleg_at.strftime("%m%d %H:%M:%S.%f")
         out.write(f"I{stamp}{PLEG[21:]}\n")
