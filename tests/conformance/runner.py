@@ -172,6 +172,7 @@ class Side:
     until: float = 0.0
     gone: bool = False
     placement: str = ""
+    since: str = ""  # the resourceVersion its watch starts from, if not its start
     anchors: dict[str, float] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -295,11 +296,17 @@ def _resource_version(list_fn: Callable[..., Any], args: tuple[Any, ...]) -> str
 
 
 def _stream(
-    list_fn: Callable[..., Any], args: tuple[Any, ...], until: float, **kwargs: Any
+    list_fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    until: float,
+    *,
+    since: str = "",
+    **kwargs: Any,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(type, raw object) of a watch from now until ``until`` (monotonic), re-watching from
-    the last resourceVersion whenever the server ends a stream early."""
-    rv = _resource_version(list_fn, args)
+    """(type, raw object) of a watch from now (or from the resourceVersion ``since``) until
+    ``until`` (monotonic), re-watching from the last resourceVersion whenever the server
+    ends a stream early."""
+    rv = since or _resource_version(list_fn, args)
     while (remaining := until - time.monotonic()) > 0:
         w = watch.Watch()
         for event in w.stream(
@@ -338,7 +345,11 @@ def _record(side: Side, name: str, scheduled: list[Action]) -> None:
     pending = list(scheduled)
     try:
         for kind, obj in _stream(
-            side.list_fn, side.list_args, side.until, field_selector=f"metadata.name={name}"
+            side.list_fn,
+            side.list_args,
+            side.until,
+            since=side.since,
+            field_selector=f"metadata.name={name}",
         ):
             t = side.now()
             side.timeline.observe(t, obj)
@@ -483,6 +494,8 @@ def _run(
     ]
     for thread in (*events, *recorders):
         thread.start()
+    # The SimPod's watch starts once its window is known, from now: it misses nothing.
+    sim.since = _resource_version(sim.list_fn, sim.list_args)
     time.sleep(max(0.0, start + 0.5 - time.monotonic()))
     created = time.time()
     _create(pod)
