@@ -155,16 +155,18 @@ def pod_conditions(
     *,
     sandbox_ready: bool,
     previous: Sequence[Condition],
+    gates: Sequence[Condition],
     now: float,
 ) -> tuple[Condition, ...]:
-    """The kubelet's conditions in a Pod's order, then conditions owned by others, kept as is."""
+    """The kubelet's conditions in a Pod's order, then conditions owned by others, kept as is;
+    Ready from ``gates``, the readiness gates' conditions as the kubelet last saw them."""
     old = {c.type: c for c in previous}
     others = tuple(c for c in previous if c.type not in KUBELET_OWNED)
     containers_ready = containers_ready_condition(spec, init_statuses, statuses, phase)
     generated = [
         _true(READY_TO_START) if sandbox_ready else _false(READY_TO_START, ""),
         initialized_condition(spec, init_statuses, statuses, phase),
-        ready_condition(spec, containers_ready, previous),
+        ready_condition(spec, containers_ready, gates),
         containers_ready,
         old.get(POD_SCHEDULED) or _true(POD_SCHEDULED),
     ]

@@ -40,6 +40,7 @@ from simpod.core.grace import (
     spec_grace_seconds,
 )
 from simpod.core.model import (
+    Condition,
     ConditionStatus,
     ContainerSpec,
     ContainerState,
@@ -91,6 +92,10 @@ SYNC_AFTER_RELIST_SECONDS = 0.02
 # hundredths of a second that simpod's admission and watch take longer. Whether a relist
 # shows the container running depends on it.
 SANDBOX_SECONDS = 0.1
+# How long a new pod's first sync takes on the real node (SyncPod enter to exit: sandbox,
+# first container's start, its Events), median of 36 pods under the conformance suite's
+# load (0.12-0.34 s). A relist within it reports the sandbox while the pod worker is busy.
+FIRST_SYNC_SECONDS = 0.18
 
 
 class _Step(enum.Enum):
@@ -203,6 +208,12 @@ class PodBook:
     # When the kubelet last synced the pod for news: a container change a relist found (a
     # PLEG event) or a probe verdict acted on. A verdict's sync waits for a newer relist.
     synced_at: float | None = None
+    # A sync queued behind one in progress: the pod worker holds one pending update, whose
+    # sync waits for a relist newer than the one before (see _Sync.pending_chain).
+    pending_sync_at: float | None = None
+    # Each readiness gate's condition status as the pod was last synced with (none: the
+    # condition was missing); another client's change to one is acted on by a sync.
+    gates: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> JSON:
         return {
@@ -219,6 +230,8 @@ class PodBook:
             "stoppedAt": self.stopped_at,
             "completedPodKilled": self.completed_pod_killed,
             "syncedAt": self.synced_at,
+            "pendingSyncAt": self.pending_sync_at,
+            "gates": dict(self.gates),
         }
 
     @classmethod
@@ -250,6 +263,8 @@ class PodBook:
             stopped_at=moment("stoppedAt"),
             completed_pod_killed=bool(raw.get("completedPodKilled")),
             synced_at=moment("syncedAt"),
+            pending_sync_at=moment("pendingSyncAt"),
+            gates={str(k): str(v) for k, v in (raw.get("gates") or {}).items()},
         )
 
 
@@ -353,6 +368,7 @@ class _Sync:
         self.started_now: set[str] = set()  # startup probes that succeeded in this sync
         self.news = news
         self.synced_at = now if news else book.synced_at  # a PLEG event is a sync
+        self.pending_sync_at = book.pending_sync_at
         self.init_names = {c.name for c in self.spec.init_containers}
 
     # ------------------------------------------------------------------ helpers
@@ -495,6 +511,37 @@ class _Sync:
         self.replaced[c.name] = _terminated(inst)
         self.start(c, inst.attempt + 1)
 
+    def reconcile_gates(self) -> Mapping[str, str]:
+        """The readiness gates' condition statuses the Ready condition goes by. Another
+        client's change to one syncs the pod (HandlePodReconcile), and that sync, like
+        any, waits for a relist newer than the pod's last sync: until then Ready goes by
+        what the last sync saw."""
+        gates = set(self.spec.readiness_gates)
+        current = {c.type: c.status.value for c in self.previous.conditions if c.type in gates}
+        if current == self.book.gates:
+            return current
+        if not self.news and self.now < (due := self.verdict_sync()):
+            self.wakes.append(due)
+            return self.book.gates
+        self.synced_at = self.now
+        return current
+
+    def pending_chain(self, *, admitted: float) -> None:
+        """The pod worker's queued syncs (pod_workers.go: one pending update at a time,
+        seen at -v=4 on the real node). A relist within the pod's first sync reports the
+        sandbox, an update that is queued; its sync waits for a relist newer than the first
+        sync's end. An update that comes while a sync waits or runs (that relist's news) is
+        queued in turn: one sync per relist for as long as each brings news."""
+        if self.pending_sync_at is None and self.previous.start_time is None:
+            tick = self.grid.next(admitted)
+            if tick < admitted + FIRST_SYNC_SECONDS:
+                self.pending_sync_at = self.grid.next(admitted + FIRST_SYNC_SECONDS)
+        elif self.pending_sync_at is not None and self.now >= self.pending_sync_at:
+            self.synced_at = self.now
+            self.pending_sync_at = self.grid.next(self.now) if self.news else None
+        if self.pending_sync_at is not None:
+            self.wakes.append(self.pending_sync_at)
+
     def refuse(self, c: ContainerSpec, inst: Instance, until: float, delay: str) -> None:
         """A restart refused by the back-off: a BackOff Event per refusing sync of the
         kubelet (the first, then its resyncs), the reason cached for the status."""
@@ -514,6 +561,8 @@ class _Sync:
             # the death (a PLEG event), and the sync for it refuses again, showing
             # CrashLoopBackOff in the status it writes.
             next_sync = self.grid.next(self.now)
+        if self.pending_sync_at is not None and self.now < self.pending_sync_at < next_sync:
+            next_sync = self.pending_sync_at  # a queued sync refuses again
         if wait is None or wait.attempt != inst.attempt:
             wait = CrashWait(
                 attempt=inst.attempt,
@@ -537,6 +586,7 @@ class _Sync:
 
     def run(self, observations: Sequence[Observation]) -> PodDecision:
         start_time = self.previous.start_time if self.previous.start_time is not None else self.now
+        self.pending_chain(admitted=start_time)
         self.refresh_workers()
         for obs in observations:
             self.observe(obs)
@@ -653,6 +703,7 @@ class _Sync:
                 deadline_events = self.deadline_event(deadline_events)
             else:
                 self.wakes.append(cleaned_up)
+        gates = self.reconcile_gates()
         conditions = pod_conditions(
             self.spec,
             init_statuses,
@@ -665,6 +716,7 @@ class _Sync:
             )
             and self.sandbox_made(),
             previous=self.previous.conditions,
+            gates=tuple(Condition(t, ConditionStatus(v)) for t, v in gates.items()),
             now=self.now,
         )
         if holding:
@@ -703,6 +755,8 @@ class _Sync:
             stopped_at=stopped_at,
             completed_pod_killed=completed_pod_killed,
             synced_at=self.synced_at,
+            pending_sync_at=self.pending_sync_at,
+            gates=gates,
         )
         future = [t for t in self.wakes if t > self.now]
         return PodDecision(

@@ -86,6 +86,7 @@ def test_transition_time_moves_only_with_status() -> None:
         PodPhase.RUNNING,
         sandbox_ready=True,
         previous=(),
+        gates=(),
         now=10,
     )
     assert [c.type for c in first] == [
@@ -102,11 +103,19 @@ def test_transition_time_moves_only_with_status() -> None:
         PodPhase.RUNNING,
         sandbox_ready=True,
         previous=first,
+        gates=(),
         now=20,
     )
     assert same == first
     ready = pod_conditions(
-        s, [], [running("app")], PodPhase.RUNNING, sandbox_ready=True, previous=first, now=30
+        s,
+        [],
+        [running("app")],
+        PodPhase.RUNNING,
+        sandbox_ready=True,
+        previous=first,
+        gates=(),
+        now=30,
     )
     by_type = {c.type: c for c in ready}
     assert by_type["Ready"].last_transition_time == 30
@@ -116,6 +125,13 @@ def test_transition_time_moves_only_with_status() -> None:
 def test_foreign_conditions_are_kept() -> None:
     gate = Condition("example.com/gate", T, last_transition_time=5)
     out = pod_conditions(
-        spec(), [], [running("app")], PodPhase.RUNNING, sandbox_ready=True, previous=(gate,), now=9
+        spec(),
+        [],
+        [running("app")],
+        PodPhase.RUNNING,
+        sandbox_ready=True,
+        previous=(gate,),
+        gates=(gate,),
+        now=9,
     )
     assert out[-1] == gate

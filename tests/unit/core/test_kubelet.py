@@ -3,6 +3,7 @@ in microseconds of test time."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,16 @@ from simpod.core.kubelet import (
     status_document,
     sync_pod,
 )
-from simpod.core.model import PodPhase, PodStatus, ProbeKind, Running, Terminated, Waiting
+from simpod.core.model import (
+    Condition,
+    ConditionStatus,
+    PodPhase,
+    PodStatus,
+    ProbeKind,
+    Running,
+    Terminated,
+    Waiting,
+)
 from simpod.core.runtime import (
     Instance,
     InstanceState,
@@ -566,6 +576,37 @@ def test_a_refusal_before_the_relist_shows_the_death_is_repeated_at_that_relist(
     assert node.row().status == "CrashLoopBackOff"
 
 
+def test_a_relist_during_the_first_sync_queues_one_sync_per_relist_with_news() -> None:
+    """crashloop at -v=4 on a real node: a relist fell within the pod's first sync, so each
+    later relist's news came while a sync waited and queued one more; the refusal is then
+    repeated one relist after the exit, and that status shows CrashLoopBackOff."""
+    node = Node(pod([app()]), tickers=Tickers(relist=Ticker(phase=0.1)))
+    node.settle()  # admitted at 0: the relist at 0.1 comes during the first sync
+    assert node.book.pending_sync_at == T0 + 1.1
+    node.at(1.1)
+    node.exit("app", 1)
+    node.sync(relist_news=True)  # the queued sync, at a relist with news: one more queued
+    node.settle()  # restarted at once
+    assert node.book.pending_sync_at == T0 + 2.1
+    node.at(2.1)
+    node.exit("app", 1)
+    d = node.sync(relist_news=True)  # refused, and one more sync queued for 3.1
+    assert node.reasons().count("BackOff") == 1
+    assert node.row().status == "Error"
+    assert d.wake_at == pytest.approx(T0 + 3.1, abs=1e-6)
+    node.at(3.1)
+    node.sync()  # no news: the queued sync refuses again, and the chain ends
+    assert node.reasons().count("BackOff") == 2
+    assert node.row().status == "CrashLoopBackOff"
+    assert node.book.pending_sync_at is None
+
+
+def test_no_queued_sync_when_no_relist_comes_during_the_first_sync() -> None:
+    node = Node(pod([app()]), tickers=Tickers(relist=Ticker(phase=0.5)))
+    node.settle()
+    assert node.book.pending_sync_at is None
+
+
 def test_a_back_off_requeue_is_picked_up_at_the_sync_loops_tick() -> None:
     late = Tickers(sync=Ticker(phase=0.7))
     node = Node(pod([app()], restartPolicy="Always"), tickers=late)
@@ -675,3 +716,29 @@ def test_a_new_pods_first_container_starts_once_its_sandbox_is_made() -> None:
     assert not made.hold
     assert [type(a) for a in made.actions] == [StartContainer]
     assert made.status.start_time == T0
+
+
+def test_a_readiness_gate_set_soon_after_a_sync_shows_in_ready_a_relist_later() -> None:
+    """readiness-gate at -v=4 on a real node: the gate was set 10 ms after a sync (the one
+    queued behind the first), and Ready followed at the next relist: the reconcile's sync
+    waits for a relist newer than the last sync (pod workers' GetNewerThan)."""
+    gate = "example.com/lb"
+    node = Node(pod([app()], readinessGates=[{"conditionType": gate}]))
+    node.settle()
+    node.at(1)
+    node.sync(relist_news=True)  # the relist shows the container running: a sync
+    assert node.condition("Ready")[1] == "ReadinessGatesNotReady"
+    node.at(1.01)
+    conditions = (*node.status.conditions, Condition(gate, ConditionStatus.TRUE))
+    node.status = replace(node.status, conditions=conditions)
+    d = node.sync()
+    assert node.condition("Ready")[1] == "ReadinessGatesNotReady"
+    assert d.wake_at == pytest.approx(T0 + 2 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
+    node.at(2 + SYNC_AFTER_RELIST_SECONDS)
+    node.sync()
+    assert node.condition("Ready")[0] == "True"
+    node.at(3.5)  # a gate set long after the last sync is acted on at once
+    off = tuple(c for c in node.status.conditions if c.type != gate)
+    node.status = replace(node.status, conditions=(*off, Condition(gate, ConditionStatus.FALSE)))
+    node.sync()
+    assert node.condition("Ready")[1] == "ReadinessGatesNotReady"
