@@ -36,7 +36,7 @@ from simpod.cluster import controlplane, node
 from simpod.cluster.build import NODE_TARGETS, ensure_binaries
 from simpod.cluster.paths import Layout, layout
 from tests.conformance.scenarios import Action, Scenario, with_volumes
-from tests.conformance.ticks import KubeletLog, circular_gap
+from tests.conformance.ticks import KubeletLog
 from tests.conformance.timeline import Comparison, Event, Timeline, Tolerance, compare
 
 # SimNodes served: each scenario takes one for itself (its tick phases are pinned to those
@@ -47,8 +47,6 @@ SIM_NODES = 8
 # moment (within a second more); without that event in time it is created at once.
 PLACEMENT_TIMEOUT = 5.0
 PLACEMENT_LEAD = 0.3  # seconds between the SimPod's placement and creation, for its watch
-FOLLOW_SECONDS = 0.5  # how often the SimPod's node is brought to the real relist's phase
-FOLLOW_STEP_SECONDS = 0.005  # ... when it moved by more than this
 READY_LINE = "serving SimNodes"  # what ``simpod run`` logs once its agent serves nodes
 DEFAULT_HOME = Path("/tmp/simpod-conformance")
 SLACK = 3.0  # seconds the Events watch outlives the objects' (late Events still count)
@@ -175,7 +173,6 @@ class Side:
     gone: bool = False
     placement: str = ""
     since: str = ""  # the resourceVersion its watch starts from, if not its start
-    phases: Mapping[str, float] | None = None  # its node's pinned tick phases
     anchors: dict[str, float] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -511,15 +508,13 @@ def _run(
         time.sleep(max(0.0, start + 0.5 + n - time.monotonic()))
         _create(other)
     placing.join()
-    following = threading.Thread(target=_follow_relist, args=(env, sim))
-    following.start()
     recorders.append(
         threading.Thread(target=_record, args=(sim, scenario.name, list(scenario.actions)))
     )
     recorders[-1].start()
     time.sleep(max(0.0, sim.t0 - time.monotonic()))
     _create(sim)
-    for thread in (*recorders, following):
+    for thread in recorders:
         thread.join()
     for side, namespace in (*zip(pods, namespaces, strict=True), (sim, namespaces[0])):
         side.timeline.window = side.until - side.t0
@@ -553,31 +548,6 @@ def _create(side: Side) -> None:
         side.timeline.errors.append(f"create: {exc.status} {exc.body}")
 
 
-def _pin(env: Environment, node_name: str, phases: Mapping[str, float] | None) -> None:
-    client.CustomObjectsApi(env.api).patch_cluster_custom_object(
-        GROUP,
-        VERSION,
-        SIMNODE.plural,
-        node_name,
-        {"spec": {"tickPhases": phases}},
-        _content_type="application/merge-patch+json",
-    )
-
-
-def _follow_relist(env: Environment, sim: Side) -> None:
-    """Keep the SimPod's node on the real relist's phase through the scenario: the real
-    relist's period stretches by the time each relist takes, simpod's does not."""
-    if sim.phases is None:
-        return
-    phases = dict(sim.phases)
-    while time.monotonic() < sim.until:
-        time.sleep(FOLLOW_SECONDS)
-        relist = env.kubelet_log.relist_phase()
-        if relist is not None and circular_gap(relist, phases["relist"]) > FOLLOW_STEP_SECONDS:
-            phases["relist"] = round(relist, 3)
-            _pin(env, sim.node, phases)
-
-
 def _place(env: Environment, sim: Side, pod: str, created: float, seconds: float) -> None:
     """Pin the SimPod's node to the real node's ticks as the Pod ``pod`` (created at the
     wall-clock ``created``) met them, and plan the SimPod's creation (``t0``, with its
@@ -585,8 +555,15 @@ def _place(env: Environment, sim: Side, pod: str, created: float, seconds: float
     placement = env.kubelet_log.place(
         pod, created=created, timeout=PLACEMENT_TIMEOUT, lead=PLACEMENT_LEAD
     )
-    sim.phases = None if placement is None else placement.tick_phases()
-    _pin(env, sim.node, sim.phases)
+    phases = None if placement is None else placement.tick_phases()
+    client.CustomObjectsApi(env.api).patch_cluster_custom_object(
+        GROUP,
+        VERSION,
+        SIMNODE.plural,
+        sim.node,
+        {"spec": {"tickPhases": phases}},
+        _content_type="application/merge-patch+json",
+    )
     if placement is None:
         sim.placement = "not matched: the kubelet's log showed no relist for the Pod in time"
         sim.t0 = time.monotonic() + PLACEMENT_LEAD

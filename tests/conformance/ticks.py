@@ -58,17 +58,10 @@ def parse(line: str, *, year: int) -> Tick | None:
 
 
 TAIL_BYTES = 256 * 1024
-RELIST_GAP_SECONDS = 0.5  # PLEG events further apart than this come from different relists
 
 
 def phase(moment: float) -> float:
     return moment % TICK_SECONDS
-
-
-def circular_gap(a: float, b: float) -> float:
-    """How far apart two phases are, the shorter way round the period."""
-    gap = (a - b) % TICK_SECONDS
-    return min(gap, TICK_SECONDS - gap)
 
 
 @dataclass(frozen=True)
@@ -97,8 +90,6 @@ class KubeletLog:
         self.offset = max(0, path.stat().st_size - TAIL_BYTES) if path.exists() else 0
         self.housekeeping: float | None = None  # the latest housekeeping tick
         self.events: dict[str, list[float]] = {}  # PLEG events by pod
-        self.relist: float | None = None  # the first PLEG event of the latest relist
-        self.latest_event = 0.0
         self.lock = threading.Lock()
 
     def _read(self) -> None:
@@ -114,18 +105,8 @@ class KubeletLog:
                 continue
             if tick.source == "housekeeping":
                 self.housekeeping = tick.at
-                continue
-            self.events.setdefault(tick.pod, []).append(tick.at)
-            if tick.at - self.latest_event > RELIST_GAP_SECONDS:  # a relist's first event
-                self.relist = tick.at
-            self.latest_event = tick.at
-
-    def relist_phase(self) -> float | None:
-        """The relist's phase now, from its latest relist with events for any pod: it
-        drifts by the time each relist takes (10 ms a second under the suite's load)."""
-        with self.lock:
-            self._read()
-            return None if self.relist is None else phase(self.relist)
+            else:
+                self.events.setdefault(tick.pod, []).append(tick.at)
 
     def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
         deadline = time.monotonic() + timeout

@@ -59,19 +59,3 @@ def test_no_placement_without_the_pods_relist(tmp_path: Path) -> None:
     log.write_text(HOUSEKEEPING + "\n")
     reader = KubeletLog(log)
     assert reader.place(POD, created=time.time(), timeout=0.05, lead=0.3) is None
-
-
-def test_the_relist_phase_follows_the_latest_relists_first_event(tmp_path: Path) -> None:
-    log = tmp_path / "kubelet.log"
-    log.write_text("")
-    reader = KubeletLog(log)
-    assert reader.relist_phase() is None
-    lines = [
-        PLEG,  # a relist at .281573: two events, a few ms apart
-        PLEG.replace("16.281573", "16.289000"),
-        PLEG.replace("16.281573", "17.290100"),  # the next relist, 8.5 ms later in the second
-    ]
-    log.write_text("\n".join(lines) + "\n")
-    phase = reader.relist_phase()
-    assert phase is not None
-    assert abs(phase - 0.2901) < 1e-6
