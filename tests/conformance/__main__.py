@@ -23,13 +23,13 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=4,
+        default=3,
         help="scenarios run at the same time (the real node runs --real-runs Pods for each)",
     )
     parser.add_argument(
         "--real-runs",
         type=int,
-        default=2,
+        default=3,
         help="runs of each Pod on the real node: the SimPod matches when it matches one",
     )
     parser.add_argument(
