@@ -56,13 +56,18 @@ KUBELET_CONDITIONS = frozenset(
 MAX_ROUNDS = 32  # actions at one instant settle in a few rounds; this only bounds a bug
 
 
-def _only_probe_timing(patch: Mapping[str, Any]) -> bool:
-    """A probe run that changed nothing observable moves only the probe workers' counters
-    and due times. They are not worth a write per probe (1,000 pods probed every 10 s
-    would be 6,000 writes a minute): they ride along with the next real write, and after
-    a restart a slightly stale copy only makes a probe run early, as after a kubelet
-    restart."""
-    return set(patch) == {"sim"} and set(patch["sim"]) == {"probes"}
+# Bookkeeping that changes without anything observable: the probe workers' counters and
+# due times, and when the pod worker last synced or will sync for a queued update.
+_RIDE_ALONG = frozenset({"probes", "syncedAt", "pendingSyncAt"})
+
+
+def _only_timing(patch: Mapping[str, Any]) -> bool:
+    """A probe run or a sync that changed nothing observable moves only timing
+    bookkeeping. It is not worth a write of its own (1,000 pods probed every 10 s would be
+    6,000 writes a minute): it rides along with the next real write, and after a restart a
+    slightly stale copy only makes a probe run early, as after a kubelet restart, or a
+    verdict wait a relist more or less."""
+    return set(patch) == {"sim"} and set(patch["sim"]) <= _RIDE_ALONG
 
 
 def _rv(obj: Mapping[str, Any]) -> int:
@@ -275,7 +280,7 @@ class PodWorker:
         }
         baseline = self._baseline()
         patch = diff(baseline, status)
-        if not patch or _only_probe_timing(patch):
+        if not patch or _only_timing(patch):
             return
         try:
             result = await self.api.patch_status(SIMPOD, self.name, patch, namespace=self.namespace)
