@@ -417,26 +417,17 @@ class _Sync:
         w = self.worker(c, kind)
         return w is not None and w.tripped
 
-    def verdict_sync(
-        self, startup: ProbeWorker | None = None, *, with_readiness: bool = False
-    ) -> float:
-        """When the sync that acts on a probe verdict reached now runs: a sync still
-        pending (those a ``startup`` worker's first result asked for: two, one relist
-        apart, ``with_readiness``, whose worker's first result came at the same tick) sees
-        it; else the next sync, which waits for a relist newer than the pod's last sync
-        (the pod workers' GetNewerThan), so a verdict that comes soon after one waits a
-        relist."""
-        pending: list[float] = []
-        if startup is not None and startup.synced_at is not None:
-            pending.append(startup.synced_at)
-            if with_readiness:
-                pending.append(self.grid.next(startup.synced_at) + SYNC_AFTER_RELIST_SECONDS)
-        for sync in pending:
-            if self.now <= sync:
-                return sync
-        last = max(
-            (*pending, *([self.synced_at] if self.synced_at is not None else [])), default=None
-        )
+    def verdict_sync(self, startup: ProbeWorker | None = None) -> float:
+        """When the sync that acts on a probe verdict reached now runs: the sync a
+        ``startup`` worker's first result asked for, if still to come, sees it (with a
+        readiness probe too, both workers' first results come in one sync-loop pass and
+        make one sync: six real runs at -v=4); else the next sync, which waits for a relist
+        newer than the pod's last sync (the pod workers' GetNewerThan), so a verdict that
+        comes soon after one waits a relist."""
+        first = None if startup is None else startup.synced_at
+        if first is not None and self.now <= first:
+            return first
+        last = max((t for t in (first, self.synced_at) if t is not None), default=None)
         if last is None or self.grid.last(self.now) > last:
             return self.now
         return self.grid.next(last) + SYNC_AFTER_RELIST_SECONDS
@@ -853,7 +844,7 @@ class _Sync:
         if obs.kind is ProbeKind.STARTUP and recorded.result is not worker.result:
             if recorded.result is ProbeResult.SUCCESS:
                 self.started_now.add(c.name)
-            acts_at = self.verdict_sync(recorded, with_readiness=c.readiness_probe is not None)
+            acts_at = self.verdict_sync(recorded)
             recorded = replace(recorded, acts_at=acts_at)
         elif obs.kind is ProbeKind.LIVENESS and recorded.tripped and not worker.tripped:
             recorded = replace(recorded, acts_at=self.verdict_sync())
