@@ -197,6 +197,8 @@ class Case:
     oracle: Comparison | None  # the first real run against the second
     actions: dict[str, list[dict[str, Any]]]
     placement: str  # how the SimPod was matched to the first real run's ticks
+    attempts: int = 1  # the run reported is the scenario's n-th (see __main__'s --attempts)
+    first_diff: tuple[str, ...] = ()  # the first attempt's differences, when run again
 
     @property
     def chosen(self) -> int:
