@@ -58,6 +58,9 @@ def parse(line: str, *, year: int) -> Tick | None:
 
 
 TAIL_BYTES = 256 * 1024
+RELIST_GAP_SECONDS = 0.5  # PLEG events further apart than this come from different relists
+RELISTS_KEPT = 30
+MIN_GAPS = 5
 
 
 def phase(moment: float) -> float:
@@ -66,18 +69,26 @@ def phase(moment: float) -> float:
 
 @dataclass(frozen=True)
 class Placement:
-    """The real node's phases as the Pod met them, and when the SimPod is created."""
+    """The real node's ticks as the Pod met them, and when the SimPod is created."""
 
-    relist: float
-    sync: float
+    relist: float  # wall clock: the relist that showed the Pod first
+    period: float  # the relist's recent period
+    sync: float  # the sync loop's phase
     at: float  # wall clock: a whole number of seconds after the Pod
+    shift: int  # that number
 
     def describe(self) -> str:
-        return f"relist at {self.relist:.3f}, sync loop at {self.sync:.3f} (s past the second)"
+        return (
+            f"relist at {phase(self.relist):.3f} every {self.period:.3f} s, sync loop at "
+            f"{self.sync:.3f}; SimPod {self.shift} s later"
+        )
 
     def tick_phases(self) -> dict[str, float]:
-        """The SimNode's ``spec.tickPhases``."""
-        return {"relist": round(self.relist, 3), "syncLoop": round(self.sync, 3)}
+        """The SimNode's ``spec.tickPhases``: its relists fall where the real node's fell
+        for the Pod, ``shift`` seconds later, with the real relist's period."""
+        period = round(self.period, 4)
+        relist = round((self.relist + self.shift) % period, 4) % period
+        return {"relist": relist, "relistPeriod": period, "syncLoop": round(self.sync, 3)}
 
 
 class KubeletLog:
@@ -90,6 +101,8 @@ class KubeletLog:
         self.offset = max(0, path.stat().st_size - TAIL_BYTES) if path.exists() else 0
         self.housekeeping: float | None = None  # the latest housekeeping tick
         self.events: dict[str, list[float]] = {}  # PLEG events by pod
+        self.relists: list[float] = []  # the first PLEG event of each recent relist
+        self.latest_event = 0.0
         self.lock = threading.Lock()
 
     def _read(self) -> None:
@@ -105,8 +118,21 @@ class KubeletLog:
                 continue
             if tick.source == "housekeeping":
                 self.housekeeping = tick.at
-            else:
-                self.events.setdefault(tick.pod, []).append(tick.at)
+                continue
+            self.events.setdefault(tick.pod, []).append(tick.at)
+            if tick.at - self.latest_event > RELIST_GAP_SECONDS:  # a relist's first event
+                self.relists = [*self.relists[-RELISTS_KEPT:], tick.at]
+            self.latest_event = tick.at
+
+    def relist_period(self) -> float:
+        """The relist's recent period: a second plus the time each relist takes (~10 ms
+        under the suite's load), the median gap between relists one period apart."""
+        gaps = sorted(
+            b - a
+            for a, b in zip(self.relists, self.relists[1:], strict=False)
+            if 1 - RELIST_GAP_SECONDS < b - a < 1 + RELIST_GAP_SECONDS
+        )
+        return gaps[len(gaps) // 2] if len(gaps) >= MIN_GAPS else TICK_SECONDS
 
     def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
         deadline = time.monotonic() + timeout
@@ -129,5 +155,7 @@ class KubeletLog:
         sync = self.housekeeping
         if sync is None or relist is None:
             return None
-        at = created + math.ceil(time.time() + lead - created)
-        return Placement(phase(relist), phase(sync), at)
+        shift = math.ceil(time.time() + lead - created)
+        with self.lock:
+            period = self.relist_period()
+        return Placement(relist, period, phase(sync), created + shift, shift)

@@ -92,7 +92,9 @@ def test_bad_simpod_is_rejected_with_422_and_nothing_created(
 @pytest.mark.parametrize(
     ("phases", "fragment"),
     [
-        ({"relist": 1.0, "syncLoop": 0.2}, "a phase is less than one second"),
+        ({"relist": 1.0, "syncLoop": 0.2}, "the relist's phase is less than its period"),
+        ({"relist": 0.5, "syncLoop": 1.0}, "a phase is less than one second"),
+        ({"relist": 0.5, "relistPeriod": 2.5, "syncLoop": 0.2}, "under two seconds"),
         ({"relist": -0.1, "syncLoop": 0.2}, "should be greater than or equal to 0"),
         ({"relist": 0.3}, "spec.tickPhases.syncLoop: Required value"),
     ],
@@ -111,5 +113,6 @@ def test_bad_tick_phases_are_rejected(
         custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, body, dry_run="All")
     assert caught.value.status == 422
     assert fragment in json.loads(caught.value.body)["message"]
-    good = {**body, "spec": {"tickPhases": {"relist": 0.0, "syncLoop": 0.999}}}
+    phases = {"relist": 1.005, "relistPeriod": 1.01, "syncLoop": 0.999}
+    good = {**body, "spec": {"tickPhases": phases}}
     custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, good, dry_run="All")

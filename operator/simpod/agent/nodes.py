@@ -18,7 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from simpod.agent.ipam import AddressPool
 from simpod.api.group import API_VERSION, GROUP, SIMNODE, VERSION
-from simpod.core.ticker import Ticker, Tickers
+from simpod.core.ticker import TICK_SECONDS, Ticker, Tickers
 from simpod.kube import Api
 
 LEASE_NAMESPACE = "simpod-node-lease"
@@ -46,7 +46,10 @@ class NodeInfo:
         """Follow the node's ``spec.tickPhases``, or its own phases where none are set."""
         phases = spec.get("tickPhases")
         self.tickers = (
-            Tickers(relist=Ticker(phases["relist"]), sync=Ticker(phases["syncLoop"]))
+            Tickers(
+                relist=Ticker(phases["relist"], phases.get("relistPeriod", TICK_SECONDS)),
+                sync=Ticker(phases["syncLoop"]),
+            )
             if phases
             else Tickers.for_node(self.name)
         )

@@ -41,12 +41,6 @@ def _resources(description: str) -> Schema:
     )
 
 
-def _phase(description: str) -> Schema:
-    return number(description, minimum=0).with_rules(
-        Rule("self < 1.0", "a phase is less than one second", reason=Reason.INVALID)
-    )
-
-
 def _info(description: str) -> Schema:
     return string(description, max_length=INFO_LENGTH)
 
@@ -88,20 +82,42 @@ _SPEC = obj(
         ),
         "tickPhases": obj(
             "Pin the phases of the node's two one-second kubelet ticks, as seconds past "
-            "the whole second (0 to 1): by default each node has phases of its own, drawn "
-            "from its name. Pinning them makes a run reproducible against a wall clock, or "
-            "mirrors a real node's (where a step shows up depends on them). A change applies "
-            "from the next tick on.",
+            "the whole second: by default each node has phases of its own, drawn from its "
+            "name. Pinning them makes a run reproducible against a wall clock, or mirrors a "
+            "real node's (where a step shows up depends on them). A change applies from the "
+            "next tick on.",
             {
-                "relist": _phase(
-                    "When the PLEG's relist ticks: container starts and exits show then."
+                "relist": number(
+                    "When the PLEG's relist ticks (container starts and exits show then): "
+                    "at relist + n * relistPeriod seconds since the Unix epoch.",
+                    minimum=0,
                 ),
-                "syncLoop": _phase(
-                    "When the sync loop's ticker ticks: back-off ends and "
-                    "activeDeadlineSeconds are picked up then."
+                "relistPeriod": number(
+                    "The relist's period, 1 s by default; a real node's is a little longer "
+                    "(it waits a second after each relist ends: 1.005-1.02 s on a busy one).",
+                    minimum=1,
+                ).with_rules(
+                    Rule(
+                        "self < 2.0", "a relist period is under two seconds", reason=Reason.INVALID
+                    )
+                ),
+                "syncLoop": number(
+                    "When the sync loop's ticker ticks (back-off ends and "
+                    "activeDeadlineSeconds are picked up then), seconds past the second.",
+                    minimum=0,
+                ).with_rules(
+                    Rule("self < 1.0", "a phase is less than one second", reason=Reason.INVALID)
                 ),
             },
             required=("relist", "syncLoop"),
+            rules=(
+                Rule(
+                    "self.relist < (has(self.relistPeriod) ? self.relistPeriod : 1.0)",
+                    "the relist's phase is less than its period",
+                    reason=Reason.INVALID,
+                    field_path=".relist",
+                ),
+            ),
         ),
     },
 )

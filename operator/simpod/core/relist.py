@@ -19,9 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from simpod.core.runtime import Instance, InstanceState
-from simpod.core.ticker import TICK_SECONDS, WHOLE_SECONDS, Ticker
-
-RELIST_PERIOD_SECONDS = TICK_SECONDS
+from simpod.core.ticker import WHOLE_SECONDS, Ticker
 
 
 @dataclass(frozen=True)
@@ -76,4 +74,4 @@ def relist(
             shown[name] = unexited(inst)
         else:
             acting[name] = shown[name] = inst
-    return Relisted(acting, shown, tick + RELIST_PERIOD_SECONDS if hidden else None)
+    return Relisted(acting, shown, grid.next(tick) if hidden else None)

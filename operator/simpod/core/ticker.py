@@ -19,9 +19,13 @@ TICK_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Ticker:
-    """Ticks every :data:`TICK_SECONDS`, at ``phase`` seconds past."""
+    """Ticks at ``phase + n * period`` seconds since the epoch: with the default period,
+    every second at ``phase`` seconds past. A real relist's period is a little longer
+    than its nominal second (it waits a second after each relist ends), which a node
+    pinned to a real one's ticks reproduces."""
 
     phase: float = 0.0
+    period: float = TICK_SECONDS
 
     @classmethod
     def for_node(cls, name: str, *, loop: str = "") -> Ticker:
@@ -34,17 +38,17 @@ class Ticker:
 
     def last(self, now: float) -> float:
         """The latest tick at or before ``now``."""
-        periods = math.floor((now - self.phase) / TICK_SECONDS)
-        return periods * TICK_SECONDS + self.phase
+        periods = math.floor((now - self.phase) / self.period)
+        return periods * self.period + self.phase
 
     def next(self, now: float) -> float:
         """The first tick after ``now``."""
-        return self.last(now) + TICK_SECONDS
+        return self.last(now) + self.period
 
     def at_or_after(self, moment: float) -> float:
         """The first tick at or after ``moment``."""
         last = self.last(moment)
-        return moment if last == moment else last + TICK_SECONDS
+        return moment if last == moment else last + self.period
 
 
 WHOLE_SECONDS = Ticker()  # ticks on whole seconds: the default for a lone node

@@ -13,5 +13,7 @@ def test_a_node_follows_its_pinned_phases_and_goes_back_to_its_own() -> None:
     assert node.tickers == own
     node.pin({"tickPhases": {"relist": 0.25, "syncLoop": 0.5}})
     assert node.tickers == Tickers(relist=Ticker(0.25), sync=Ticker(0.5))
+    node.pin({"tickPhases": {"relist": 1.005, "relistPeriod": 1.01, "syncLoop": 0.5}})
+    assert node.tickers.relist == Ticker(1.005, period=1.01)
     node.pin({})
     assert node.tickers == own

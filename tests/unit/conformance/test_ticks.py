@@ -6,7 +6,7 @@ import datetime
 import time
 from pathlib import Path
 
-from tests.conformance.ticks import KubeletLog, parse
+from tests.conformance.ticks import KubeletLog, Placement, parse
 
 POD = "conf-crashloop-d2ad4/crashloop"
 PLEG = (
@@ -46,12 +46,12 @@ def test_the_simpod_is_placed_whole_seconds_after_the_pod_with_its_phases(tmp_pa
         out.write("I1126 03:29:57.2")  # half a line: left for the next read
     placement = reader.place(POD, created=created, timeout=1, lead=0.3)
     assert placement is not None
-    assert abs(placement.relist - 0.25) < 1e-6
+    assert placement.relist == pleg_at.timestamp()
     assert abs(placement.sync - 0.236768) < 1e-6
-    seconds = placement.at - created
-    assert abs(seconds - round(seconds)) < 1e-6
+    assert placement.at == created + placement.shift
     assert placement.at >= time.time() + 0.2
-    assert placement.tick_phases() == {"relist": 0.25, "syncLoop": 0.237}
+    phases = placement.tick_phases()  # too few relists seen for a period: a second
+    assert phases == {"relist": 0.25, "relistPeriod": 1.0, "syncLoop": 0.237}
 
 
 def test_no_placement_without_the_pods_relist(tmp_path: Path) -> None:
@@ -59,3 +59,26 @@ def test_no_placement_without_the_pods_relist(tmp_path: Path) -> None:
     log.write_text(HOUSEKEEPING + "\n")
     reader = KubeletLog(log)
     assert reader.place(POD, created=time.time(), timeout=0.05, lead=0.3) is None
+
+
+def test_the_relist_period_is_the_median_gap_between_relists(tmp_path: Path) -> None:
+    log = tmp_path / "kubelet.log"
+    log.write_text("")
+    reader = KubeletLog(log)
+    start = datetime.datetime(2026, 11, 26, 3, 29, 16, 281573)  # local, as klog writes
+    lines = []
+    for n, extra in enumerate([0, 0.012, 0.025, 0.031, 0.05, 0.061, 0.07]):
+        at = start + datetime.timedelta(seconds=n + extra)
+        lines.append(f"I{at.strftime('%m%d %H:%M:%S.%f')}{PLEG[21:]}")
+        lines.append(
+            f"I{(at + datetime.timedelta(seconds=0.003)).strftime('%m%d %H:%M:%S.%f')}{PLEG[21:]}"
+        )
+    lines.insert(6, lines[5])  # two events of one relist
+    log.write_text("\n".join(lines) + "\n")
+    reader._read()
+    assert len(reader.relists) == 7
+    assert abs(reader.relist_period() - 1.012) < 1e-6  # the upper median of six gaps
+    placement = Placement(relist=100.25, period=1.0113, sync=0.5, at=102.0, shift=2)
+    phases = placement.tick_phases()
+    assert phases["relistPeriod"] == 1.0113
+    assert abs((phases["relist"] - (100.25 + 2)) / 1.0113 % 1) < 1e-3  # a tick at 102.25

@@ -12,7 +12,6 @@ from simpod.core.display import PodRow, print_pod
 from simpod.core.kubelet import Event, PodBook, PodDecision, sync_pod
 from simpod.core.model import Pod, PodStatus, ProbeKind
 from simpod.core.probes import ProbeOutcome
-from simpod.core.relist import RELIST_PERIOD_SECONDS
 from simpod.core.runtime import (
     Instance,
     InstanceState,
@@ -22,7 +21,7 @@ from simpod.core.runtime import (
     RunProbe,
     StartContainer,
 )
-from simpod.core.ticker import LONE_NODE, Tickers
+from simpod.core.ticker import LONE_NODE, TICK_SECONDS, Tickers
 from tests.unit.core.builders import T0
 
 
@@ -114,7 +113,7 @@ class Node:
 
     def teardown(self) -> PodDecision:
         """Let the sandbox teardown pass: a terminal phase is reported a relist later."""
-        self.advance(RELIST_PERIOD_SECONDS)
+        self.advance(TICK_SECONDS)
         return self.settle()
 
     def row(self) -> PodRow:

@@ -17,3 +17,11 @@ def test_a_nodes_two_tickers_are_not_in_step() -> None:
     tickers = Tickers.for_node("sim-node-1")
     assert tickers.relist != tickers.sync
     assert tickers == Tickers.for_node("sim-node-1")
+
+
+def test_a_longer_period_drifts_past_the_second() -> None:
+    """A real relist waits a second after each relist ends: its ticks drift later."""
+    ticker = Ticker(phase=0.25, period=1.01)
+    assert ticker.next(0.25) == 1.26
+    assert abs(ticker.last(10.5) - (0.25 + 10 * 1.01)) < 1e-9
+    assert abs(ticker.next(10.5) - (0.25 + 11 * 1.01)) < 1e-9
