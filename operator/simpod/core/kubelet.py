@@ -417,6 +417,14 @@ class _Sync:
         w = self.worker(c, kind)
         return w is not None and w.tripped
 
+    def update_sync(self) -> float:
+        """When the sync for a new version of the pod runs (its deletion, another client's
+        readiness gate): behind a queued sync already waiting for its relist (that one
+        took the old version), at the relist after it; else as a verdict's."""
+        if self.pending_sync_at is not None and self.now < self.pending_sync_at:
+            return self.grid.next(self.pending_sync_at) + SYNC_AFTER_RELIST_SECONDS
+        return self.verdict_sync()
+
     def verdict_sync(self, startup: ProbeWorker | None = None) -> float:
         """When the sync that acts on a probe verdict reached now runs: the sync a
         ``startup`` worker's first result asked for, if still to come, sees it (with a
@@ -511,7 +519,7 @@ class _Sync:
         current = {c.type: c.status.value for c in self.previous.conditions if c.type in gates}
         if current == self.book.gates:
             return current
-        if not self.news and self.now < (due := self.verdict_sync()):
+        if not self.news and self.now < (due := self.update_sync()):
             self.wakes.append(due)
             return self.book.gates
         self.synced_at = self.now
@@ -584,9 +592,15 @@ class _Sync:
         self.announce_started()
 
         deleting = self.pod.deletion_time is not None
+        terminating_at = self.book.terminating_at
         grace_deadline = self.book.grace_deadline
-        if deleting:
-            grace_deadline = deletion_deadline(self.pod, grace_deadline, self.now)
+        if deleting and (terminating_at is None or terminating_at > self.now):
+            # The terminating sync waits, as any, for a relist newer than the last sync
+            # (pod_workers.go: "this adds ~1s of latency on all transitions from sync to
+            # terminating"); the grace counts from it.
+            due = max(self.now, self.update_sync())
+            terminating_at = due if terminating_at is None else min(terminating_at, due)
+            grace_deadline = deletion_deadline(self.pod, grace_deadline, terminating_at)
         deadline_at = active_deadline_at(self.spec, start_time)
         deadline_events = self.book.deadline_events
         # The deadline is checked when the pod is synced: at the sync loop's first tick
@@ -605,11 +619,9 @@ class _Sync:
             # first tick (the active deadline handler's ShouldSync).
             self.wakes.append(self.ticks.at_or_after(deadline_at))
 
-        # The kubelet stops a pod for good in its own sync (syncTerminatingPod): at once for
-        # a deletion, at the next relist after the sync that found it done or out of time.
-        terminating_at = self.book.terminating_at
-        if deleting and (terminating_at is None or terminating_at > self.now):
-            terminating_at = self.now
+        # The kubelet stops a pod for good in its own sync (syncTerminatingPod): for a
+        # deletion, the sync above; at the next relist after the sync that found it done or
+        # out of time.
         if deadline_hit and terminating_at is None:
             terminating_at = self.grid.next(self.now)
         terminating = self.previous.phase.terminal or (

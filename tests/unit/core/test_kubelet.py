@@ -743,3 +743,22 @@ def test_a_readiness_gate_set_soon_after_a_sync_shows_in_ready_a_relist_later() 
     node.status = replace(node.status, conditions=(*off, Condition(gate, ConditionStatus.FALSE)))
     node.sync()
     assert node.condition("Ready")[1] == "ReadinessGatesNotReady"
+
+
+def test_a_deletion_soon_after_a_sync_is_acted_on_at_the_next_relist() -> None:
+    """pod_workers.go: the terminating sync waits for a relist newer than the last sync
+    ("this adds ~1s of latency on all transitions from sync to terminating"); the grace
+    counts from that sync."""
+    node = Node(pod([app()], terminationGracePeriodSeconds=5), kill_exits=False)
+    node.settle()
+    node.at(1)
+    node.sync(relist_news=True)  # the relist shows it running: a sync
+    node.at(1.5)
+    node.delete()
+    d = node.sync()
+    assert not node.kills
+    assert d.wake_at == pytest.approx(T0 + 2 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
+    node.at(2 + SYNC_AFTER_RELIST_SECONDS)
+    node.sync()
+    assert [k.container.name for k in node.kills] == ["app"]
+    assert node.book.grace_deadline == pytest.approx(T0 + 7 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
