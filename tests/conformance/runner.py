@@ -478,7 +478,7 @@ def _run(
     start = time.monotonic()
     # The watches start now, the objects from half a second later, a second apart: the
     # real runs meet the node's ticks at the same points of their lives (the relist drifts
-    # by a few milliseconds a second), so that they differ only where the kubelet itself
+    # by about ten milliseconds a second), so that they differ only where the kubelet itself
     # is not deterministic. Each is watched as long from its creation.
     for n, side in enumerate(pods):
         side.until = start + 0.5 + n + scenario.seconds

@@ -527,13 +527,14 @@ class _Sync:
 
     def pending_chain(self, *, admitted: float) -> None:
         """The pod worker's queued syncs (pod_workers.go: one pending update at a time,
-        seen at -v=4 on the real node). A relist within the pod's first sync reports the
-        sandbox, an update that is queued; its sync waits for a relist newer than the first
-        sync's end. An update that comes while a sync waits or runs (that relist's news) is
-        queued in turn: one sync per relist for as long as each brings news."""
+        seen at -v=4 on the real node). A relist within the pod's first sync that finds
+        the sandbox made reports it, an update that is queued; its sync waits for a relist
+        newer than the first sync's end. An update that comes while a sync waits or runs
+        (that relist's news) is queued in turn: one sync per relist for as long as each
+        brings news. (A relist before the sandbox exists reports nothing: no queue.)"""
         if self.pending_sync_at is None and self.previous.start_time is None:
             tick = self.grid.next(admitted)
-            if tick < admitted + FIRST_SYNC_SECONDS:
+            if admitted + SANDBOX_SECONDS <= tick < admitted + FIRST_SYNC_SECONDS:
                 self.pending_sync_at = self.grid.next(admitted + FIRST_SYNC_SECONDS)
         elif self.pending_sync_at is not None and self.now >= self.pending_sync_at:
             self.synced_at = self.now

@@ -608,6 +608,14 @@ def test_no_queued_sync_when_no_relist_comes_during_the_first_sync() -> None:
     assert node.book.pending_sync_at is None
 
 
+def test_no_queued_sync_when_the_relist_comes_before_the_sandbox_is_made() -> None:
+    """sidecar-restarts at -v=4 on a real node: a relist 0.1 s into a slow first sync (the
+    sandbox not made yet) reported nothing, and no sync was queued."""
+    node = Node(pod([app()]), tickers=Tickers(relist=Ticker(phase=0.05)))
+    node.settle()
+    assert node.book.pending_sync_at is None
+
+
 def test_a_back_off_requeue_is_picked_up_at_the_sync_loops_tick() -> None:
     late = Tickers(sync=Ticker(phase=0.7))
     node = Node(pod([app()], restartPolicy="Always"), tickers=late)
