@@ -40,7 +40,7 @@ class NodeInfo:
     tickers: Tickers = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tickers = Tickers.for_node(self.name)
+        self.pin({})
 
     def pin(self, spec: Mapping[str, Any]) -> None:
         """Follow the node's ``spec.tickPhases``, or its own phases where none are set."""
