@@ -174,8 +174,6 @@ class PodWorker:
                 now = self.now()
                 previous = self._with_foreign_conditions(previous)
                 decision, events = await self._settle(pod, previous, book, runtime, now)
-                if decision.interim is not None:
-                    await self._write(pod, decision.interim, book, runtime, now)
                 previous, book = decision.status, decision.book
                 if not decision.hold:
                     await self._write(pod, previous, book, runtime, now)
@@ -230,11 +228,8 @@ class PodWorker:
         runtime: PodRuntime,
         now: float,
     ) -> tuple[PodDecision, list[Event]]:
-        """Sync repeatedly at one instant until no action is left: one write per instant
-        (after the status manager's own, if the first round has one: see
-        :attr:`PodDecision.interim`)."""
+        """Sync repeatedly at one instant until no action is left: one write per instant."""
         events: list[Event] = []
-        interim: PodStatus | None = None
         for _ in range(MAX_ROUNDS):
             tickers = self.node.tickers
             relisted = relist(
@@ -257,10 +252,9 @@ class PodWorker:
                 observations=runtime.take_observations(pod, now),
             )
             events.extend(decision.events)
-            interim = interim or decision.interim
             previous, book = decision.status, decision.book
             if not decision.actions:
-                return replace(decision, interim=interim), events
+                return decision, events
             for action in decision.actions:
                 await runtime.apply(pod, action, now)
         self.logger.error("pod %s did not settle in %d rounds", self.name, MAX_ROUNDS)

@@ -276,10 +276,6 @@ class PodDecision:
     events: tuple[Event, ...]
     wake_at: float | None
     finished: bool  # a deleted pod with nothing left running: write status, drop finalizer
-    # What the status manager writes before the sync, as soon as a probe result comes in:
-    # a startup probe's success shows ``started`` alone first (SetContainerStartup), the
-    # sync's consequences (readiness, Initialized, the next containers) in its own write.
-    interim: PodStatus | None = None
     # Nothing to write yet: a new pod whose sandbox is being made. The kubelet writes its
     # first status (Pending, ContainerCreating) as the sync begins; simpod writes it with
     # the first container's start, a tenth of a second later: one write per pod fewer.
@@ -365,7 +361,6 @@ class _Sync:
         self.replaced = dict(book.replaced)
         self.forgotten: dict[str, Instance] = {}  # instances dropped by a pod restart
         self.busy: set[str] = set()  # started or killed in this sync
-        self.started_now: set[str] = set()  # startup probes that succeeded in this sync
         self.news = news
         self.synced_at = now if news else book.synced_at  # a PLEG event is a sync
         self.pending_sync_at = book.pending_sync_at
@@ -770,27 +765,8 @@ class _Sync:
             events=tuple(self.events),
             wake_at=min(future) if future else None,
             finished=deleting and not anything_live and not self.actions and not holding,
-            interim=self.started_first(),
             hold=making_sandbox,
         )
-
-    def started_first(self) -> PodStatus | None:
-        """The previous status with ``started`` set for the containers whose startup
-        probe just succeeded, when that is news (None otherwise)."""
-        if not self.started_now:
-            return None
-
-        def mark(statuses: tuple[ContainerStatus, ...]) -> tuple[ContainerStatus, ...]:
-            return tuple(
-                replace(cs, started=True) if cs.name in self.started_now else cs for cs in statuses
-            )
-
-        interim = replace(
-            self.previous,
-            init_container_statuses=mark(self.previous.init_container_statuses),
-            container_statuses=mark(self.previous.container_statuses),
-        )
-        return None if interim == self.previous else interim
 
     def deadline_event(self, count: int) -> int:
         """The kubelet posts DeadlineExceeded each time it makes the pod's status once the
@@ -855,8 +831,6 @@ class _Sync:
         ):
             recorded = replace(recorded, trigger_at=self.now)  # the change syncs the pod
         if obs.kind is ProbeKind.STARTUP and recorded.result is not worker.result:
-            if recorded.result is ProbeResult.SUCCESS:
-                self.started_now.add(c.name)
             acts_at = self.verdict_sync(recorded)
             recorded = replace(recorded, acts_at=acts_at)
         elif obs.kind is ProbeKind.LIVENESS and recorded.tripped and not worker.tripped:

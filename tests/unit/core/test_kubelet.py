@@ -465,23 +465,20 @@ def test_a_liveness_failure_soon_after_a_sync_waits_for_a_newer_relist() -> None
     assert [k.reason for k in node.kills] == [KillReason.LIVENESS_PROBE]
 
 
-def test_a_startup_success_shows_started_alone_first() -> None:
-    """The status manager writes ``started`` as the result comes in (SetContainerStartup);
-    the sync it triggers writes what follows: here, Ready (no readiness probe). That sync
-    waits for a relist newer than the one the worker's first result synced the pod at."""
+def test_a_startup_success_shows_started_until_its_sync_acts() -> None:
+    """The status shows ``started`` as the result comes in (SetContainerStartup); the sync
+    it triggers writes what follows: here, Ready (no readiness probe). That sync waits for a
+    relist newer than the one the worker's first result synced the pod at."""
     node = Node(pod([app(startupProbe=EXEC)]))
     node.settle()
     node.at(10)
     node.settle()  # the first probe: its initial result syncs the pod at the next relist
     d = node.answer("app", ProbeKind.STARTUP, True)  # before that sync: it acts on this
-    assert d.interim is not None
-    interim = d.interim.container_statuses[0]
-    assert (interim.started, interim.ready) == (True, False)
-    assert d.status == d.interim
+    status = d.status.container_statuses[0]
+    assert (status.started, status.ready) == (True, False)
     assert d.wake_at == pytest.approx(node.now + 1 + SYNC_AFTER_RELIST_SECONDS, abs=1e-6)
     node.advance(1 + SYNC_AFTER_RELIST_SECONDS)
     d = node.settle()
-    assert d.interim is None
     assert d.status.container_statuses[0].ready is True
 
 
