@@ -431,8 +431,14 @@ class _Sync:
         if first is not None and self.now <= first:
             return first
         last = max((t for t in (first, self.synced_at) if t is not None), default=None)
-        if last is None or self.grid.last(self.now) > last:
-            return self.now
+        return self.runs_at(self.now, last=last)
+
+    def runs_at(self, asked: float, *, last: float | None) -> float:
+        """When a sync asked for at ``asked`` runs: at once if a relist came since the
+        ``last`` sync, else at the next relist (the pod worker reads the pod cache with
+        GetNewerThan(last sync), and only a relist makes the cache newer)."""
+        if last is None or self.grid.last(asked) > last:
+            return asked
         return self.grid.next(last) + SYNC_AFTER_RELIST_SECONDS
 
     def acted_on(self, c: ContainerSpec, kind: ProbeKind) -> bool:
@@ -599,21 +605,26 @@ class _Sync:
             grace_deadline = deletion_deadline(self.pod, grace_deadline, terminating_at)
         deadline_at = active_deadline_at(self.spec, start_time)
         deadline_events = self.book.deadline_events
-        # The deadline is checked when the pod is synced: at the sync loop's first tick
-        # from the deadline on, or sooner for a PLEG event (a relist with no news for the
-        # pod does not sync it).
+        # The deadline is checked when the pod is synced: by the sync the sync loop asks
+        # for at its first tick from the deadline on (the active deadline handler's
+        # ShouldSync), which waits for a relist if the last sync came after the last one;
+        # or sooner for a PLEG event (a relist with no news for the pod does not sync it).
+        deadline_sync = (
+            None
+            if deadline_at is None
+            else self.runs_at(self.ticks.at_or_after(deadline_at), last=self.synced_at)
+        )
         deadline_hit = deadline_events > 0 or (
             deadline_at is not None
+            and deadline_sync is not None
             and self.now >= deadline_at
-            and (self.news or self.now >= self.ticks.at_or_after(deadline_at))
+            and (self.news or self.now >= deadline_sync)
             and not self.previous.phase.terminal
         )
         if deadline_hit and deadline_events == 0:
             deadline_events = self.deadline_event(deadline_events)
-        elif deadline_at is not None and not deadline_hit:
-            # Any sync from the deadline on fails the pod; the sync loop makes one at its
-            # first tick (the active deadline handler's ShouldSync).
-            self.wakes.append(self.ticks.at_or_after(deadline_at))
+        elif deadline_sync is not None and not deadline_hit:
+            self.wakes.append(deadline_sync)
 
         # The kubelet stops a pod for good in its own sync (syncTerminatingPod): for a
         # deletion, the sync above; at the next relist after the sync that found it done or

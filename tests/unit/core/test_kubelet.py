@@ -543,6 +543,24 @@ def test_the_sync_loop_notices_the_deadline_at_its_next_tick() -> None:
     assert node.condition("Ready")[1] == "PodFailed"
 
 
+def test_the_deadline_sync_waits_for_a_relist_newer_than_the_last_sync() -> None:
+    """The sync the sync loop asks for reads the pod cache with GetNewerThan(last sync):
+    when a PLEG event synced the pod after the last relist, it waits for the next one
+    (deadline-during-init on a real node: DeadlineExceeded at the relist, not the tick)."""
+    ticks = Tickers(relist=Ticker(phase=0.9), sync=Ticker(phase=0.2))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=ticks)
+    node.settle()
+    node.now = T0 + 2.92
+    node.sync(relist_news=True)  # a PLEG event just before the deadline
+    node.settle()
+    node.now = T0 + 3.2  # the sync loop's tick: its sync waits for the relist at 3.9
+    node.settle()
+    assert node.condition("Ready")[1] != "PodFailed"
+    node.now = T0 + 3.9 + SYNC_AFTER_RELIST_SECONDS
+    node.settle()
+    assert node.condition("Ready")[1] == "PodFailed"
+
+
 def test_a_pleg_event_after_the_deadline_syncs_the_pod_before_the_sync_loop_does() -> None:
     late = Tickers(sync=Ticker(phase=0.4))
     node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)
