@@ -14,6 +14,7 @@ resolution, too coarse for a 0.5 s tolerance.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import queue
@@ -341,9 +342,11 @@ def _anchors(obj: Mapping[str, Any], t: float, side: Side) -> None:
         side.anchors.setdefault("ready", t)
 
 
-def _record(side: Side, name: str, scheduled: list[Action]) -> None:
+def _record(side: Side, name: str, scheduled: list[Action], display: Callable[[], None]) -> None:
     """Watch the side's object until its window ends or it is gone; fire its actions when
-    their anchor is reached (one timer each)."""
+    their anchor is reached (one timer each). Then read kubectl's columns (``display``): at
+    the window's end on both sides, so that they are read at the same point of the two
+    lives (a crash loop's next restart soon after would change them on one side only)."""
     pending = list(scheduled)
     try:
         for kind, obj in _stream(
@@ -368,6 +371,7 @@ def _record(side: Side, name: str, scheduled: list[Action]) -> None:
     except Exception as exc:
         side.timeline.errors.append(f"watch: {exc!r}")
     side.timeline.errors += [f"action {a.do} never fired: no {a.after!r} state" for a in pending]
+    display()
 
 
 def _act(side: Side, action: Action) -> None:
@@ -490,10 +494,13 @@ def _run(
         threading.Thread(target=_record_events, args=(env, ns, by_kind, end + SLACK))
         for ns, by_kind, end in watchers
     ]
-    recorders = [
-        threading.Thread(target=_record, args=(s, scenario.name, list(scenario.actions)))
-        for s in pods
-    ]
+
+    def recorder(side: Side, namespace: str) -> threading.Thread:
+        display = functools.partial(_display, env, namespace, side, scenario.name)
+        actions = list(scenario.actions)
+        return threading.Thread(target=_record, args=(side, scenario.name, actions, display))
+
+    recorders = [recorder(s, ns) for s, ns in zip(pods, namespaces, strict=True)]
     for thread in (*events, *recorders):
         thread.start()
     # The SimPod's watch starts once its window is known, from now: it misses nothing.
@@ -510,17 +517,14 @@ def _run(
         time.sleep(max(0.0, start + 0.5 + n - time.monotonic()))
         _create(other)
     placing.join()
-    recorders.append(
-        threading.Thread(target=_record, args=(sim, scenario.name, list(scenario.actions)))
-    )
+    recorders.append(recorder(sim, namespaces[0]))
     recorders[-1].start()
     time.sleep(max(0.0, sim.t0 - time.monotonic()))
     _create(sim)
     for thread in recorders:
         thread.join()
-    for side, namespace in (*zip(pods, namespaces, strict=True), (sim, namespaces[0])):
+    for side in (*pods, sim):
         side.timeline.window = side.until - side.t0
-        _display(env, namespace, side, scenario.name)
     for thread in events:
         thread.join()
     for namespace in namespaces:

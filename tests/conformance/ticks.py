@@ -12,10 +12,11 @@ nothing about the lifecycle.
 So the SimPod's node is pinned to the real node's phases (``spec.tickPhases``) and the
 SimPod is created a whole number of seconds after the Pod: it then meets the relist, the
 sync loop and the wall clock's seconds at the same points of its life. The kubelet logs
-both ticks at the verbosity the real node runs ``kubelet.go`` with (``--vmodule=kubelet=4``):
-each PLEG event the sync loop takes ("SyncLoop (PLEG)", a few milliseconds after its relist
-began: the Pod's first one gives the relist's phase as the Pod met it) and each
-housekeeping tick (its ticker starts with the sync loop's, so it has its phase).
+both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
+(``--vmodule=kubelet=4,generic=5``): each relist as it begins ("GenericPLEG: Relisting":
+its phase and period), each PLEG event the sync loop takes ("SyncLoop (PLEG)": the Pod's
+first one tells which relist showed it first) and each housekeeping tick (its ticker starts
+with the sync loop's, so it has its phase).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from pathlib import Path
 from simpod.core.ticker import TICK_SECONDS
 
 _LINE = re.compile(
-    r"^[IWEF](?P<month>\d\d)(?P<day>\d\d) (?P<clock>\d\d:\d\d:\d\d\.\d+)\s+\d+ kubelet\.go:\d+\] "
-    r'"SyncLoop \((?P<source>PLEG|housekeeping)\)(?:: event for pod" pod="(?P<pod>[^"]+)")?'
+    r"^[IWEF](?P<month>\d\d)(?P<day>\d\d) (?P<clock>\d\d:\d\d:\d\d\.\d+)\s+\d+ "
+    r'(?:kubelet\.go:\d+\] "SyncLoop \((?P<source>PLEG|housekeeping)\)'
+    r'(?:: event for pod" pod="(?P<pod>[^"]+)")?'
+    r'|generic\.go:\d+\] "GenericPLEG: (?P<relist>Relisting)")'
 )
 
 
@@ -46,19 +49,19 @@ class Tick:
 
 
 def parse(line: str, *, year: int) -> Tick | None:
-    """A PLEG event or housekeeping line of the kubelet's log (klog's local time, which
-    has no year), or None for any other line."""
+    """A relist, PLEG event or housekeeping line of the kubelet's log (klog's local time,
+    which has no year), or None for any other line."""
     found = _LINE.match(line)
     if found is None:
         return None
     moment = datetime.datetime.strptime(
         f"{year}-{found['month']}-{found['day']} {found['clock']}", "%Y-%m-%d %H:%M:%S.%f"
     )
-    return Tick(moment.timestamp(), found["source"], found["pod"] or "")
+    source = "relist" if found["relist"] else found["source"]
+    return Tick(moment.timestamp(), source, found["pod"] or "")
 
 
 TAIL_BYTES = 256 * 1024
-RELIST_GAP_SECONDS = 0.5  # PLEG events further apart than this come from different relists
 RELISTS_KEPT = 30
 MIN_GAPS = 5
 
@@ -71,7 +74,7 @@ def phase(moment: float) -> float:
 class Placement:
     """The real node's ticks as the Pod met them, and when the SimPod is created."""
 
-    relist: float  # wall clock: the relist that showed the Pod first
+    relist: float  # wall clock: the start of the relist that showed the Pod first
     period: float  # the relist's recent period
     sync: float  # the sync loop's phase
     at: float  # wall clock: a whole number of seconds after the Pod
@@ -101,8 +104,7 @@ class KubeletLog:
         self.offset = max(0, path.stat().st_size - TAIL_BYTES) if path.exists() else 0
         self.housekeeping: float | None = None  # the latest housekeeping tick
         self.events: dict[str, list[float]] = {}  # PLEG events by pod
-        self.relists: list[float] = []  # the first PLEG event of each recent relist
-        self.latest_event = 0.0
+        self.relists: list[float] = []  # the starts of the recent relists
         self.lock = threading.Lock()
 
     def _read(self) -> None:
@@ -118,21 +120,22 @@ class KubeletLog:
                 continue
             if tick.source == "housekeeping":
                 self.housekeeping = tick.at
-                continue
-            self.events.setdefault(tick.pod, []).append(tick.at)
-            if tick.at - self.latest_event > RELIST_GAP_SECONDS:  # a relist's first event
+            elif tick.source == "relist":
                 self.relists = [*self.relists[-RELISTS_KEPT:], tick.at]
-            self.latest_event = tick.at
+            else:
+                self.events.setdefault(tick.pod, []).append(tick.at)
 
     def relist_period(self) -> float:
         """The relist's recent period: a second plus the time each relist takes (~10 ms
-        under the suite's load), the median gap between relists one period apart."""
-        gaps = sorted(
-            b - a
-            for a, b in zip(self.relists, self.relists[1:], strict=False)
-            if 1 - RELIST_GAP_SECONDS < b - a < 1 + RELIST_GAP_SECONDS
-        )
-        return gaps[len(gaps) // 2] if len(gaps) >= MIN_GAPS else TICK_SECONDS
+        under the suite's load, more when many pods changed), on average over the recent
+        relists, since what the SimPod's node must follow is the drift over a scenario."""
+        gaps = len(self.relists) - 1
+        if gaps < MIN_GAPS:
+            return TICK_SECONDS
+        return (self.relists[-1] - self.relists[0]) / gaps
+
+    def _relist_before(self, moment: float) -> float | None:
+        return max((at for at in self.relists if at <= moment), default=None)
 
     def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
         deadline = time.monotonic() + timeout
@@ -151,11 +154,12 @@ class KubeletLog:
         ``created``) met, once its first PLEG event shows them (waiting up to ``timeout``),
         and the first moment a whole number of seconds after ``created`` and at least
         ``lead`` from now; None when the log does not show the real node's ticks."""
-        relist = self._first_event(pod, since=created, timeout=timeout)
+        event = self._first_event(pod, since=created, timeout=timeout)
+        with self.lock:
+            relist = None if event is None else self._relist_before(event)
+            period = self.relist_period()
         sync = self.housekeeping
         if sync is None or relist is None:
             return None
         shift = math.ceil(time.time() + lead - created)
-        with self.lock:
-            period = self.relist_period()
         return Placement(relist, period, phase(sync), created + shift, shift)

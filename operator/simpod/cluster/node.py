@@ -289,8 +289,9 @@ def _start_kubelet(
             f"--node-labels={NODE_LABEL}=true",
             "--v=1",
             # kubelet.go's sync loop logs each tick it handles (PLEG events, housekeeping,
-            # pod syncs) at 2-4: the conformance harness reads the node's tick phases there.
-            "--vmodule=kubelet=4",
+            # pod syncs) at 2-4, the PLEG each relist's start at 5: the conformance
+            # harness reads the node's tick phases there.
+            "--vmodule=kubelet=4,generic=5",
         ],
         pid_file=layout.pid_file("kubelet"),
         log_file=layout.log_file("kubelet"),

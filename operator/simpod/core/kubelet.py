@@ -628,9 +628,13 @@ class _Sync:
 
         # The kubelet stops a pod for good in its own sync (syncTerminatingPod): for a
         # deletion, the sync above; at the next relist after the sync that found it done or
-        # out of time.
+        # out of time (the sync loop's, as due: this worker may run late, past a relist
+        # that came a few milliseconds after that sync on the real node).
         if deadline_hit and terminating_at is None:
-            terminating_at = self.grid.next(self.now)
+            found = self.now
+            if not self.news and deadline_sync is not None:
+                found = min(found, deadline_sync)
+            terminating_at = self.grid.next(found)
         terminating = self.previous.phase.terminal or (
             terminating_at is not None and self.now >= terminating_at
         )

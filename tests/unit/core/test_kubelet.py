@@ -561,6 +561,19 @@ def test_the_deadline_sync_waits_for_a_relist_newer_than_the_last_sync() -> None
     assert node.condition("Ready")[1] == "PodFailed"
 
 
+def test_a_late_worker_stops_a_deadline_pod_at_the_relist_after_the_sync_as_due() -> None:
+    """A relist 14 ms after the sync loop's tick (deadline-during-init on a real node):
+    the terminating sync comes at that relist, even when this worker ran the deadline's
+    sync after it."""
+    ticks = Tickers(relist=Ticker(phase=0.881), sync=Ticker(phase=0.867))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=ticks)
+    node.settle()
+    node.now = T0 + 3.867 + 0.03
+    node.settle()
+    assert node.condition("Ready")[1] == "PodFailed"
+    assert node.book.terminating_at == pytest.approx(T0 + 3.881, abs=1e-6)
+
+
 def test_a_pleg_event_after_the_deadline_syncs_the_pod_before_the_sync_loop_does() -> None:
     late = Tickers(sync=Ticker(phase=0.4))
     node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)
