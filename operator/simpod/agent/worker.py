@@ -97,6 +97,10 @@ class PodWorker:
         self.logger = logger
         self.poke = asyncio.Event()
         self.gone = False
+        # The kubelet admits a pod as its watch brings it: simpod's own set-up (the
+        # runtime's sandbox directory, the finalizer) is not kubelet time, so a new pod's
+        # first sync is made as of now (its startTime, its probes' ticks).
+        self.received: float | None = self.now()
         self.written: dict[str, Any] = dict(body.get("status") or {})
         self.written_rv = _rv(body)
         self.spec_error = ""
@@ -168,10 +172,13 @@ class PodWorker:
                 await self.node.up.wait()  # a failed node neither acts nor reports
                 self.poke.clear()
                 pod = await self._parse()
+                received, self.received = self.received, None
                 if pod is None:
                     await self.poke.wait()
                     continue
-                now = self.now()
+                now = (
+                    received if received is not None and previous.start_time is None else self.now()
+                )
                 previous = self._with_foreign_conditions(previous)
                 decision, events = await self._settle(pod, previous, book, runtime, now)
                 previous, book = decision.status, decision.book
