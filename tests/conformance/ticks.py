@@ -14,9 +14,11 @@ SimPod is created a whole number of seconds after the Pod: it then meets the rel
 sync loop and the wall clock's seconds at the same points of its life. The kubelet logs
 both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
 (``--vmodule=kubelet=4,generic=5``): each relist as it begins ("GenericPLEG: Relisting":
-its phase and period), each PLEG event the sync loop takes ("SyncLoop (PLEG)": the Pod's
-first one tells which relist showed it first) and each housekeeping tick (its ticker starts
-with the sync loop's, so it has its phase).
+the relist's period), each PLEG event the sync loop takes ("SyncLoop (PLEG)") and each
+housekeeping tick (its ticker starts with the sync loop's, so it has its phase). The Pod's
+first PLEG event gives the relist's phase as the Pod meets it: a relist inspects the pods
+that changed one after the other and syncs each as it is done with it, so under the
+suite's load a pod's relist comes up to ~0.1 s after the relist began.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def phase(moment: float) -> float:
 class Placement:
     """The real node's ticks as the Pod met them, and when the SimPod is created."""
 
-    relist: float  # wall clock: the start of the relist that showed the Pod first
+    relist: float  # wall clock: the Pod's first PLEG event
     period: float  # the relist's recent period
     sync: float  # the sync loop's phase
     at: float  # wall clock: a whole number of seconds after the Pod
@@ -132,9 +134,6 @@ class KubeletLog:
         gaps = sorted(b - a for a, b in zip(self.relists, self.relists[1:], strict=False))
         return gaps[len(gaps) // 2] if len(gaps) >= MIN_GAPS else TICK_SECONDS
 
-    def _relist_before(self, moment: float) -> float | None:
-        return max((at for at in self.relists if at <= moment), default=None)
-
     def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
         deadline = time.monotonic() + timeout
         while True:
@@ -152,9 +151,8 @@ class KubeletLog:
         ``created``) met, once its first PLEG event shows them (waiting up to ``timeout``),
         and the first moment a whole number of seconds after ``created`` and at least
         ``lead`` from now; None when the log does not show the real node's ticks."""
-        event = self._first_event(pod, since=created, timeout=timeout)
+        relist = self._first_event(pod, since=created, timeout=timeout)
         with self.lock:
-            relist = None if event is None else self._relist_before(event)
             period = self.relist_period()
         sync = self.housekeeping
         if sync is None or relist is None:
