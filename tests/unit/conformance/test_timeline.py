@@ -91,3 +91,16 @@ def test_kubectl_columns_taken_after_a_later_restart_are_left_out() -> None:
     assert any("kubectl columns left out" in n for n in result.notes)
     sim.display = ("0/1", "Running", "1")  # current, and different: a difference
     assert not compare(pod, sim, Tolerance()).final_match
+
+
+def test_a_state_held_a_few_milliseconds_on_one_side_only_is_a_split_write() -> None:
+    """The status manager writes ``started`` and the sync's Ready in one patch or in two a
+    few milliseconds apart, at random: the short state in between is left out."""
+    started = ("pod: phase=Running |", "ctr c: running restarts=0 started=True")
+    pod = timeline("Pod", 5.0, (0.0, CREATING), (1.0, RUNNING), (2.0, started), (2.004, DONE))
+    sim = timeline("SimPod", 5.0, (0.0, CREATING), (1.0, RUNNING), (2.01, DONE))
+    result = compare(pod, sim, Tolerance())
+    assert result.matching
+    assert any("4 ms" in note for note in result.notes)
+    pod.samples[3] = Sample(2.2, DONE)  # held 0.2 s: a step of its own
+    assert not compare(pod, sim, Tolerance()).states_match
