@@ -49,9 +49,7 @@ def _flag(value: Any) -> str:
 
 
 def container_line(kind: str, status: Obj) -> str:
-    """One container: state kind and reason, exit code, restart count, ready, started, and
-    the last state's reason and exit code (it goes when the kubelet removes the dead
-    container it comes from: a step of its own)."""
+    """One container: state kind and reason, exit code, restart count, ready, started."""
     state = status.get("state") or {}
     if "terminated" in state:
         term = state["terminated"] or {}
@@ -62,11 +60,9 @@ def container_line(kind: str, status: Obj) -> str:
         what = "running"
     else:
         what = "none"
-    last = (status.get("lastState") or {}).get("terminated") or {}
     return (
         f"{kind} {status.get('name')}: {what} restarts={status.get('restartCount', 0)} "
         f"ready={_flag(status.get('ready'))} started={_flag(status.get('started'))}"
-        + (f" last={last.get('reason')}/{last.get('exitCode')}" if last else "")
     )
 
 
@@ -99,7 +95,7 @@ def _ordered(obj: Obj, spec_key: str) -> list[Obj]:
 
 
 def final_status(obj: Obj) -> dict[str, Any]:
-    """The last status in more detail than a state: adds the messages."""
+    """The last status in more detail than a state: adds messages and the last states."""
     status = obj.get("status") or {}
     out: dict[str, Any] = {
         "phase": status.get("phase"),
@@ -111,7 +107,10 @@ def final_status(obj: Obj) -> dict[str, Any]:
     }
     for kind, key in (("init", "initContainers"), ("ctr", "containers")):
         for c in _ordered(obj, key):
-            out[f"{kind} {c.get('name')}"] = container_line(kind, c).split(": ", 1)[1]
+            last = (c.get("lastState") or {}).get("terminated") or {}
+            out[f"{kind} {c.get('name')}"] = container_line(kind, c).split(": ", 1)[1] + (
+                f" last={last.get('reason')}/{last.get('exitCode')}" if last else ""
+            )
     return out
 
 
