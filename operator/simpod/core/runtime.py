@@ -70,11 +70,13 @@ class KillReason(enum.StrEnum):
 
 @dataclass(frozen=True)
 class StartContainer:
-    """Create and start instance ``attempt``; then run postStart and report RUNNING."""
+    """Create and start instance ``attempt``, its process running from ``starts_at`` (the
+    create and start calls take that long); then run postStart and report RUNNING."""
 
     container: ContainerSpec
     attempt: int
     init: bool
+    starts_at: float
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 
 from simpod.core.display import PodRow
 from simpod.core.kubelet import (
+    CREATE_SECONDS,
     SANDBOX_SECONDS,
     SYNC_AFTER_RELIST_SECONDS,
     KubeletSettings,
@@ -753,6 +754,10 @@ def test_a_new_pods_first_container_starts_once_its_sandbox_is_made() -> None:
     assert not made.hold
     assert [type(a) for a in made.actions] == [StartContainer]
     assert made.status.start_time == T0
+    # its process runs once the create and start calls are done
+    start = made.actions[0]
+    assert isinstance(start, StartContainer)
+    assert start.starts_at == T0 + SANDBOX_SECONDS + CREATE_SECONDS
 
 
 def test_a_readiness_gate_set_soon_after_a_sync_shows_in_ready_a_relist_later() -> None:

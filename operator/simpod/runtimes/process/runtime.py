@@ -22,7 +22,7 @@ from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from simpod.core.clock import to_kubelet
+from simpod.core.clock import to_kubelet, to_wall
 from simpod.core.grace import stop_timeout
 from simpod.core.model import ContainerSpec, Pod
 from simpod.core.probes import ProbeOutcome
@@ -224,7 +224,7 @@ class ProcessPodRuntime:
         if isinstance(action, StartContainer):
             name = action.container.name
             self.records[name] = Record(attempt=action.attempt)
-            self._spawn(self._start_when_possible(name, action.attempt))
+            self._spawn(self._start_when_possible(name, action.attempt, action.starts_at))
         elif isinstance(action, KillContainer):
             record = self.records.get(action.container.name)
             if record is None or record.attempt != action.attempt or record.exited:
@@ -323,9 +323,12 @@ class ProcessPodRuntime:
 
     # ------------------------------------------------------------------ start
 
-    async def _start_when_possible(self, name: str, attempt: int) -> None:
+    async def _start_when_possible(
+        self, name: str, attempt: int, starts_at: float | None = None
+    ) -> None:
         """Resolve env and volumes (retrying, as the kubelet does, while a ConfigMap or
-        Secret is missing), then start the process and run postStart."""
+        Secret is missing), then start the process (not before ``starts_at``, kubelet
+        time) and run postStart."""
         raw = self._spec(name)
         while self._current(name, attempt) is not None and not self.records[name].stopping:
             sources = ApiSources(self.api, self.facts.namespace)
@@ -338,6 +341,10 @@ class ProcessPodRuntime:
             except envs.ConfigError as exc:
                 self._update(name, attempt, reason=envs.CONFIG_ERROR, message=str(exc))
             else:
+                if starts_at is not None:
+                    await asyncio.sleep(max(0.0, to_wall(starts_at - self._now(), self.scale)))
+                    if self._current(name, attempt) is None or self.records[name].stopping:
+                        return
                 self._launch(name, attempt, raw, mounts, {**envs.base_env(self.facts), **variables})
                 break
             await asyncio.sleep(self._wall(CONFIG_RETRY_KUBELET_SECONDS, floor=1.0))

@@ -191,7 +191,9 @@ class SimulatedPodRuntime:
 
     async def apply(self, pod: Pod, action: Action, now: float) -> None:
         if isinstance(action, StartContainer):
-            self.records[action.container.name] = Record(attempt=action.attempt, created_at=now)
+            self.records[action.container.name] = Record(
+                attempt=action.attempt, created_at=action.starts_at
+            )
         elif isinstance(action, KillContainer):
             record = self.records.get(action.container.name)
             if record is not None and record.attempt == action.attempt and record.kill_at is None:
