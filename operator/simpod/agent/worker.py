@@ -56,17 +56,20 @@ KUBELET_CONDITIONS = frozenset(
 MAX_ROUNDS = 32  # actions at one instant settle in a few rounds; this only bounds a bug
 
 
-# Bookkeeping that changes without anything observable: the probe workers' counters and
-# due times, and when the pod worker last synced or will sync for a queued update.
-_RIDE_ALONG = frozenset({"probes", "syncedAt", "pendingSyncAt"})
+# Bookkeeping that changes without anything observable in the status: the probe workers'
+# counters and due times, when the pod worker last synced or will sync for a queued
+# update, and which instances had their Started Event (posted as the process runs, a
+# create-and-start's time after the sync that started it).
+_RIDE_ALONG = frozenset({"probes", "syncedAt", "pendingSyncAt", "announced"})
 
 
 def _only_timing(patch: Mapping[str, Any]) -> bool:
-    """A probe run or a sync that changed nothing observable moves only timing
-    bookkeeping. It is not worth a write of its own (1,000 pods probed every 10 s would be
-    6,000 writes a minute): it rides along with the next real write, and after a restart a
-    slightly stale copy only makes a probe run early, as after a kubelet restart, or a
-    verdict wait a relist more or less."""
+    """A probe run, a sync that changed nothing observable or a container's start moves
+    only bookkeeping. It is not worth a write of its own (1,000 pods probed every 10 s would
+    be 6,000 writes a minute; a start would cost each pod one more): it rides along with
+    the next real write, and after a restart a slightly stale copy only makes a probe run
+    early, as after a kubelet restart, a verdict wait a relist more or less, or a Started
+    Event come twice for a container that started less than a relist before."""
     return set(patch) == {"sim"} and set(patch["sim"]) <= _RIDE_ALONG
 
 
