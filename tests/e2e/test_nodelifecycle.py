@@ -74,9 +74,18 @@ def test_lost_node_pods_not_ready_then_evicted_per_toleration(
         timeout=40 / scale + 10,
         what="node Ready Unknown",
     )
+    # The condition (status) and the taints (spec) are two writes, as in the node
+    # lifecycle controller: the taints may come a moment after.
+    wait_for(
+        lambda: (
+            {(UNREACHABLE, "NoSchedule"), (UNREACHABLE, "NoExecute")}
+            <= _taints(fake_nodes.node(node))
+        ),
+        timeout=10,
+        what="unreachable taints",
+    )
     lost = fake_nodes.node(node)
     assert _condition(lost, "Ready")["reason"] == "NodeStatusUnknown"
-    assert {(UNREACHABLE, "NoSchedule"), (UNREACHABLE, "NoExecute")} <= _taints(lost)
     assert lost["status"]["display"]["status"] == "NotReady"
     for name in pods:
         wait_for(
