@@ -115,8 +115,10 @@ def _one(env: runner.Environment, scenario: Scenario, real_runs: int, attempts: 
         if matching or attempt == attempts:
             return dataclasses.replace(case, attempts=attempt, first_diff=first)
         first = first or tuple(case.comparison.diff)
-        # The relist's phase moves by ~10 ms a second: a rerun right away would meet the
-        # ticks where the last one did. Half a period later, it meets them elsewhere.
+        # The relist's phase moves by ~10 ms a second, and an attempt takes about a whole
+        # number of seconds plus its set-up: a rerun right away tends to meet the ticks
+        # where the last one did. Half a second later it tends to meet them elsewhere (the
+        # set-up's own time varies, so this is no guarantee).
         time.sleep(RERUN_OFFSET_SECONDS)
     raise AssertionError("attempts must be at least 1")
 

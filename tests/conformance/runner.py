@@ -371,7 +371,10 @@ def _record(side: Side, name: str, scheduled: list[Action], display: Callable[[]
     except Exception as exc:
         side.timeline.errors.append(f"watch: {exc!r}")
     side.timeline.errors += [f"action {a.do} never fired: no {a.after!r} state" for a in pending]
-    display()
+    try:
+        display()
+    except (OSError, subprocess.SubprocessError) as exc:
+        side.timeline.errors.append(f"kubectl: {exc!r}")
 
 
 def _act(side: Side, action: Action) -> None:

@@ -12,7 +12,7 @@ nothing about the lifecycle.
 So the SimPod's node is pinned to the real node's phases (``spec.tickPhases``) and the
 SimPod is created a whole number of seconds after the Pod: it then meets the relist, the
 sync loop and the wall clock's seconds at the same points of its life. The kubelet logs
-both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
+what tells both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
 (``--vmodule=kubelet=4,generic=5``): each relist as it begins ("GenericPLEG: Relisting":
 the relist's period), each PLEG event the sync loop takes ("SyncLoop (PLEG)") and each
 housekeeping tick (its ticker starts with the sync loop's, so it has its phase). The Pod's

@@ -362,8 +362,9 @@ def _restarts(final: Mapping[str, Any]) -> dict[str, int]:
 def _drop_transients(pod: Timeline, sim: Timeline, notes: list[str]) -> None:
     """Leave out the states a side held for less than :data:`TRANSIENT_SECONDS` that the
     other side never showed (one status written in two patches), each with a note."""
+    shown = {id(side): {s.state for s in side.samples} for side in (pod, sim)}
     for side, other in ((pod, sim), (sim, pod)):
-        theirs = {s.state for s in other.samples}
+        theirs = shown[id(other)]
         kept: list[Sample] = []
         for sample, after in zip(side.samples, side.samples[1:], strict=False):
             held = after.t - sample.t

@@ -172,6 +172,8 @@ class PodWorker:
         try:
             await self._ensure_finalizer()
             while not self.gone:
+                if not self.node.up.is_set():
+                    self.received = None  # admitted when the node is back, not before
                 await self.node.up.wait()  # a failed node neither acts nor reports
                 self.poke.clear()
                 pod = await self._parse()
@@ -192,7 +194,7 @@ class PodWorker:
                 if decision.finished:
                     await self._remove_finalizer()
                     break
-                await self._sleep(decision, runtime.next_change(pod, now), now)
+                await self._sleep(decision, runtime.next_change(pod, now))
             ended = True
         finally:
             # Otherwise the pod's containers carry on: a new worker (or the next agent)
@@ -306,9 +308,11 @@ class PodWorker:
         except ApiException as exc:
             self.logger.warning("event %s on %s not recorded: %s", event.reason, self.name, exc)
 
-    async def _sleep(self, decision: PodDecision, runtime_wake: float | None, now: float) -> None:
+    async def _sleep(self, decision: PodDecision, runtime_wake: float | None) -> None:
+        """Until the next moment something is due (from the clock's now: the sync may have
+        been made as of an earlier moment, and its writes took time)."""
         moments = [t for t in (decision.wake_at, runtime_wake, self.next_relist) if t is not None]
-        timeout = max(0.0, (min(moments) - now) / self.scale) if moments else None
+        timeout = max(0.0, (min(moments) - self.now()) / self.scale) if moments else None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.poke.wait(), timeout)
 

@@ -284,7 +284,8 @@ class PodDecision:
     finished: bool  # a deleted pod with nothing left running: write status, drop finalizer
     # Nothing to write yet: a new pod whose sandbox is being made. The kubelet writes its
     # first status (Pending, ContainerCreating) as the sync begins; simpod writes it with
-    # the first container's start, a tenth of a second later: one write per pod fewer.
+    # the sync that starts the first container, a tenth of a second later: one write per
+    # pod fewer.
     hold: bool = False
 
 
@@ -611,35 +612,32 @@ class _Sync:
             grace_deadline = deletion_deadline(self.pod, grace_deadline, terminating_at)
         deadline_at = active_deadline_at(self.spec, start_time)
         deadline_events = self.book.deadline_events
-        # The deadline is checked when the pod is synced: by the sync the sync loop asks
-        # for at its first tick from the deadline on (the active deadline handler's
-        # ShouldSync), which waits for a relist if the last sync came after the last one;
-        # or sooner for a PLEG event (a relist with no news for the pod does not sync it).
-        deadline_sync = (
-            None
-            if deadline_at is None
-            else self.runs_at(self.ticks.at_or_after(deadline_at), last=self.synced_at)
-        )
-        deadline_hit = deadline_events > 0 or (
-            deadline_at is not None
-            and deadline_sync is not None
-            and self.now >= deadline_at
-            and (self.news or self.now >= deadline_sync)
-            and not self.previous.phase.terminal
-        )
+        # The deadline is checked whenever the pod is synced: a PLEG event's sync, a queued
+        # one, or the one the sync loop asks for at its first tick from the deadline on (the
+        # active deadline handler's ShouldSync), which waits for a relist if the last sync
+        # before it came after the last relist (a relist with no news does not sync a pod).
+        deadline_sync: float | None = None
+        deadline_hit = deadline_events > 0
+        if deadline_at is not None:
+            asked = self.ticks.at_or_after(deadline_at)
+            deadline_sync = self.runs_at(asked, last=self.book.synced_at)
+            syncing = self.news or self.synced_at == self.now
+            deadline_hit = deadline_hit or (
+                self.now >= deadline_at
+                and (syncing or self.now >= deadline_sync)
+                and not self.previous.phase.terminal
+            )
+            if not deadline_hit:
+                self.wakes.append(deadline_sync)
         if deadline_hit and deadline_events == 0:
             deadline_events = self.deadline_event(deadline_events)
-        elif deadline_sync is not None and not deadline_hit:
-            self.wakes.append(deadline_sync)
 
         # The kubelet stops a pod for good in its own sync (syncTerminatingPod): for a
         # deletion, the sync above; at the next relist after the sync that found it done or
-        # out of time (the sync loop's, as due: this worker may run late, past a relist
-        # that came a few milliseconds after that sync on the real node).
+        # out of time (the sync loop's, as due, if that came first: this worker may run
+        # late, past a relist that came a few milliseconds after that sync on the real node).
         if deadline_hit and terminating_at is None:
-            found = self.now
-            if not self.news and deadline_sync is not None:
-                found = min(found, deadline_sync)
+            found = self.now if deadline_sync is None else min(self.now, deadline_sync)
             terminating_at = self.grid.next(found)
         terminating = self.previous.phase.terminal or (
             terminating_at is not None and self.now >= terminating_at

@@ -67,6 +67,8 @@ class Node:
         return d
 
     def apply(self, action: object) -> None:
+        # A start runs at once here (not at its starts_at): the rules are checked against
+        # the moments the runtime reports, whatever the create latency.
         if isinstance(action, StartContainer):
             self.instances[action.container.name] = Instance(
                 action.container.name, action.attempt, InstanceState.RUNNING, started_at=self.now

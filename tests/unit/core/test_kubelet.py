@@ -575,6 +575,28 @@ def test_a_late_worker_stops_a_deadline_pod_at_the_relist_after_the_sync_as_due(
     assert node.book.terminating_at == pytest.approx(T0 + 3.881, abs=1e-6)
 
 
+def test_a_queued_sync_past_the_deadline_fails_the_pod() -> None:
+    """Any sync of the pod checks the deadline: a queued one too."""
+    ticks = Tickers(relist=Ticker(phase=0.9), sync=Ticker(phase=0.2))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=ticks)
+    node.settle()
+    node.book = replace(node.book, pending_sync_at=T0 + 3.9 + SYNC_AFTER_RELIST_SECONDS)
+    node.now = T0 + 3.9 + SYNC_AFTER_RELIST_SECONDS
+    node.settle()
+    assert node.condition("Ready")[1] == "PodFailed"
+
+
+def test_a_late_worker_with_news_stops_a_deadline_pod_after_the_sync_loops_sync() -> None:
+    """The sync loop's sync found the deadline before the relist whose news this late
+    worker syncs with it: the stop comes at that relist, not at the one after."""
+    ticks = Tickers(relist=Ticker(phase=0.881), sync=Ticker(phase=0.867))
+    node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=ticks)
+    node.settle()
+    node.now = T0 + 3.881 + 0.03
+    node.sync(relist_news=True)
+    assert node.book.terminating_at == pytest.approx(T0 + 3.881, abs=1e-6)
+
+
 def test_a_pleg_event_after_the_deadline_syncs_the_pod_before_the_sync_loop_does() -> None:
     late = Tickers(sync=Ticker(phase=0.4))
     node = Node(pod([app()], activeDeadlineSeconds=3, restartPolicy="Always"), tickers=late)

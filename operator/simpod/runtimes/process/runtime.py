@@ -22,7 +22,7 @@ from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from simpod.core.clock import to_kubelet, to_wall
+from simpod.core.clock import to_kubelet
 from simpod.core.grace import stop_timeout
 from simpod.core.model import ContainerSpec, Pod
 from simpod.core.probes import ProbeOutcome
@@ -224,7 +224,7 @@ class ProcessPodRuntime:
         if isinstance(action, StartContainer):
             name = action.container.name
             self.records[name] = Record(attempt=action.attempt)
-            self._spawn(self._start_when_possible(name, action.attempt, action.starts_at))
+            self._spawn(self._start_when_possible(name, action.attempt, starts_at=action.starts_at))
         elif isinstance(action, KillContainer):
             record = self.records.get(action.container.name)
             if record is None or record.attempt != action.attempt or record.exited:
@@ -324,7 +324,7 @@ class ProcessPodRuntime:
     # ------------------------------------------------------------------ start
 
     async def _start_when_possible(
-        self, name: str, attempt: int, starts_at: float | None = None
+        self, name: str, attempt: int, *, starts_at: float | None = None
     ) -> None:
         """Resolve env and volumes (retrying, as the kubelet does, while a ConfigMap or
         Secret is missing), then start the process (not before ``starts_at``, kubelet
@@ -342,7 +342,7 @@ class ProcessPodRuntime:
                 self._update(name, attempt, reason=envs.CONFIG_ERROR, message=str(exc))
             else:
                 if starts_at is not None:
-                    await asyncio.sleep(max(0.0, to_wall(starts_at - self._now(), self.scale)))
+                    await asyncio.sleep(self._wall(starts_at - self._now()))
                     if self._current(name, attempt) is None or self.records[name].stopping:
                         return
                 self._launch(name, attempt, raw, mounts, {**envs.base_env(self.facts), **variables})

@@ -38,6 +38,8 @@ class Record:
     """One container instance: what was asked of it and when (kubelet seconds)."""
 
     attempt: int
+    # When it was created and started: the start action's starts_at, the kubelet's create
+    # and start calls' time after the sync (the stored name predates that latency).
     created_at: float
     kill_at: float | None = None
     kill_grace: float | None = None
