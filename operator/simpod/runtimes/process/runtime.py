@@ -277,6 +277,11 @@ class ProcessPodRuntime:
         record = self.records.get(name)
         return record if record is not None and record.attempt == attempt else None
 
+    def _wanted(self, name: str, attempt: int) -> bool:
+        """Whether instance ``attempt`` is still to be started: current and not stopped."""
+        record = self._current(name, attempt)
+        return record is not None and not record.stopping
+
     def _update(self, name: str, attempt: int, **changes: Any) -> None:
         record = self._current(name, attempt)
         if record is not None:
@@ -330,7 +335,7 @@ class ProcessPodRuntime:
         Secret is missing), then start the process (not before ``starts_at``, kubelet
         time) and run postStart."""
         raw = self._spec(name)
-        while self._current(name, attempt) is not None and not self.records[name].stopping:
+        while self._wanted(name, attempt):
             sources = ApiSources(self.api, self.facts.namespace)
             try:
                 paths = await volumes.prepare(self.raw_spec, self.dir, sources)
@@ -343,7 +348,7 @@ class ProcessPodRuntime:
             else:
                 if starts_at is not None:
                     await asyncio.sleep(self._wall(starts_at - self._now()))
-                    if self._current(name, attempt) is None or self.records[name].stopping:
+                    if not self._wanted(name, attempt):
                         return
                 self._launch(name, attempt, raw, mounts, {**envs.base_env(self.facts), **variables})
                 break
