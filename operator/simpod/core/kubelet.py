@@ -842,7 +842,7 @@ class _Sync:
                 warning=True,
                 path=self.path(c),
             )
-        recorded = worker.record(probe, obs.success)
+        recorded = worker.record(probe, obs.success, issued_at=obs.issued_at)
         if (
             obs.kind is ProbeKind.READINESS
             and worker.result is ProbeResult.SUCCESS
@@ -884,8 +884,8 @@ class _Sync:
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 if due is None:
                     continue
-                if due <= self.now and worker.free(self.now):
-                    self.actions.append(RunProbe(c, inst.attempt, kind, probe))
+                if due <= self.now and worker.free(probe, self.now):
+                    self.actions.append(RunProbe(c, inst.attempt, kind, probe, self.now))
                     worker = worker.issued(probe, self.now)
                     if kind is ProbeKind.STARTUP and worker.synced_at is None:
                         first = self.grid.next(self.now) + SYNC_AFTER_RELIST_SECONDS
@@ -895,8 +895,9 @@ class _Sync:
                 self.probes[_probe_key(c.name, kind)] = worker
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 wakes = [t for t in (due, worker.trigger_at) if t is not None]
-                if not worker.free(self.now) and worker.busy_until is not None:
-                    wakes = [max(t, worker.busy_until) for t in wakes]
+                busy_until = worker.busy_until(probe)
+                if busy_until is not None and not worker.free(probe, self.now):
+                    wakes = [max(t, busy_until) for t in wakes]
                 self.wakes += wakes
 
     def trigger_readiness(
@@ -910,12 +911,12 @@ class _Sync:
         trigger_at = self.now if first else w.trigger_at
         if trigger_at is None or trigger_at > self.now:
             return w
-        if not w.free(self.now):
+        if not w.free(probe, self.now):
             return replace(w, trigger_at=trigger_at)  # held until the probe in flight is done
         w = replace(w, listed=True, trigger_at=trigger_at)
         assert inst.started_at is not None
         if w.triggered(probe, self.now, started_at=inst.started_at):
-            self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe))
+            self.actions.append(RunProbe(c, inst.attempt, ProbeKind.READINESS, probe, self.now))
             w = w.issued(probe, self.now)
         elif w.result is not ProbeResult.SUCCESS:
             w = w.restarted(probe, self.now)  # held back by the initial delay

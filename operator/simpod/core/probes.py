@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simpod.core.model import ProbeKind, ProbeSpec
@@ -40,6 +40,8 @@ class ProbeOutcome:
     attempt: int
     success: bool
     message: str = ""
+    # The moment the probe was issued (its RunProbe's ``issued_at``): which run it ends.
+    issued_at: float = field(kw_only=True)
 
 
 def probe_runs(kind: ProbeKind, *, started: bool, deleting: bool) -> bool:
@@ -66,8 +68,10 @@ class ProbeWorker:
     trigger_at: float | None = None
     # A worker runs one probe at a time: ticks and triggers that come while one is in flight
     # wait for its outcome (the Go worker's ticker and trigger channels hold one each). The
-    # outcome is due by the probe's timeout, which bounds the wait if it is lost.
-    busy_until: float | None = None
+    # outcome is due by the probe's timeout, which bounds the wait if it is lost; an outcome
+    # that comes later still (a probe that took its whole timeout, and then some) ends its
+    # own run only, never the one issued after it.
+    in_flight: float | None = None  # when the probe in flight was issued
     # Startup only: the worker's first result for an instance (its initial one) is news,
     # so the kubelet syncs the pod for it, at the next relist (a pod's sync waits for a
     # relist newer than its previous sync). A readiness worker's first result, at the same
@@ -86,10 +90,10 @@ class ProbeWorker:
         """A liveness or startup probe reached its failure threshold: kill the container."""
         return self.kind is not ProbeKind.READINESS and self.result is ProbeResult.FAILURE
 
-    def record(self, spec: ProbeSpec, success: bool) -> ProbeWorker:
-        """Count one outcome (which ends the probe in flight); the result changes only once
-        a threshold is reached."""
-        done = replace(self, busy_until=None)
+    def record(self, spec: ProbeSpec, success: bool, *, issued_at: float) -> ProbeWorker:
+        """Count one outcome (of the probe issued at ``issued_at``, which it ends if that
+        one is in flight); the result changes only once a threshold is reached."""
+        done = replace(self, in_flight=None) if issued_at == self.in_flight else self
         if done.on_hold:
             return done
         outcome = ProbeResult.SUCCESS if success else ProbeResult.FAILURE
@@ -148,11 +152,16 @@ class ProbeWorker:
     def issued(self, spec: ProbeSpec, now: float) -> ProbeWorker:
         """A probe was handed to the runtime now: the ticker restarts, and nothing else runs
         until its outcome is in (see :meth:`free`)."""
-        return replace(self.restarted(spec, now), busy_until=now + spec.timeout_seconds)
+        return replace(self.restarted(spec, now), in_flight=now)
 
-    def free(self, now: float) -> bool:
+    def busy_until(self, spec: ProbeSpec) -> float | None:
+        """When the probe in flight is over at the latest (its outcome due by its timeout)."""
+        return None if self.in_flight is None else self.in_flight + spec.timeout_seconds
+
+    def free(self, spec: ProbeSpec, now: float) -> bool:
         """No probe of this worker is in flight."""
-        return self.busy_until is None or now >= self.busy_until
+        until = self.busy_until(spec)
+        return until is None or now >= until
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"attempt": self.attempt, "result": self.result.value}
@@ -167,8 +176,8 @@ class ProbeWorker:
             out["listed"] = True
         if self.trigger_at is not None:
             out["triggerAt"] = self.trigger_at
-        if self.busy_until is not None:
-            out["busyUntil"] = self.busy_until
+        if self.in_flight is not None:
+            out["inFlight"] = self.in_flight
         if self.synced_at is not None:
             out["syncedAt"] = self.synced_at
         if self.acts_at is not None:
@@ -178,7 +187,7 @@ class ProbeWorker:
     @classmethod
     def from_dict(cls, kind: ProbeKind, raw: Mapping[str, Any]) -> ProbeWorker:
         last = raw.get("last")
-        next_at, trigger_at, busy = raw.get("nextAt"), raw.get("triggerAt"), raw.get("busyUntil")
+        next_at, trigger_at, flight = raw.get("nextAt"), raw.get("triggerAt"), raw.get("inFlight")
         synced, acts = raw.get("syncedAt"), raw.get("actsAt")
         return cls(
             kind=kind,
@@ -190,7 +199,7 @@ class ProbeWorker:
             next_at=float(next_at) if next_at is not None else None,
             listed=bool(raw.get("listed", False)),
             trigger_at=float(trigger_at) if trigger_at is not None else None,
-            busy_until=float(busy) if busy is not None else None,
+            in_flight=float(flight) if flight is not None else None,
             synced_at=float(synced) if synced is not None else None,
             acts_at=float(acts) if acts is not None else None,
         )

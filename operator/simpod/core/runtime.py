@@ -98,6 +98,7 @@ class RunProbe:
     attempt: int
     kind: ProbeKind
     probe: ProbeSpec
+    issued_at: float  # the sync's moment: its outcome names it (ProbeOutcome.issued_at)
 
 
 @dataclass(frozen=True)

@@ -102,8 +102,15 @@ class Node:
         )
 
     def answer(self, name: str, kind: ProbeKind, success: bool, message: str = "") -> PodDecision:
+        """The outcome of the last probe of this kind issued for the container."""
         inst = self.instances[name]
-        return self.sync(ProbeOutcome(name, kind, inst.attempt, success, message))
+        issued = next(
+            p for p in reversed(self.probes) if (p.container.name, p.kind) == (name, kind)
+        )
+        outcome = ProbeOutcome(
+            name, kind, inst.attempt, success, message, issued_at=issued.issued_at
+        )
+        return self.sync(outcome)
 
     def advance(self, seconds: float) -> None:
         self.now += seconds

@@ -21,7 +21,7 @@ def test_initial_results(kind: ProbeKind, initial: ProbeResult) -> None:
 def run(kind: ProbeKind, spec: ProbeSpec, outcomes: str) -> list[ProbeResult]:
     worker, results = ProbeWorker.fresh(kind, 0), []
     for o in outcomes:
-        worker = worker.record(spec, o == "+")
+        worker = worker.record(spec, o == "+", issued_at=0)
         results.append(worker.result)
     return results
 
@@ -36,11 +36,13 @@ def test_liveness_trips_after_failure_threshold_and_holds() -> None:
     spec = ProbeSpec(failure_threshold=3)
     worker = ProbeWorker.fresh(K.LIVENESS, 0)
     for _ in range(2):
-        worker = worker.record(spec, False)
+        worker = worker.record(spec, False, issued_at=0)
         assert not worker.tripped
-    worker = worker.record(spec, False)
+    worker = worker.record(spec, False, issued_at=0)
     assert worker.tripped and worker.on_hold
-    assert worker.record(spec, True) == worker  # on hold until the container is replaced
+    assert (
+        worker.record(spec, True, issued_at=0) == worker
+    )  # on hold until the container is replaced
     assert worker.due_at(spec, origin=0, started_at=0) is None
 
 
@@ -64,13 +66,25 @@ def test_a_probe_in_flight_holds_the_next_tick_until_its_outcome() -> None:
     spec = ProbeSpec(period_seconds=2, timeout_seconds=5)
     issued = ProbeWorker.fresh(K.LIVENESS, 0).issued(spec, 0)
     assert issued.next_at == 2  # the ticker goes on...
-    assert not issued.free(4.9)  # ...but its tick waits for the outcome
-    assert issued.free(5)  # due by the timeout, even if it never came
-    assert issued.record(spec, success=False).free(3)
+    assert not issued.free(spec, 4.9)  # ...but its tick waits for the outcome
+    assert issued.free(spec, 5)  # due by the timeout, even if it never came
+    assert issued.record(spec, False, issued_at=0).free(spec, 3)
     restored = ProbeWorker.from_dict(K.LIVENESS, issued.to_dict())
     assert restored == issued
     restarted = ProbeWorker.fresh(K.READINESS, 0).restarted(spec, 0)  # no probe ran
-    assert restarted.next_at == 2 and restarted.free(0)
+    assert restarted.next_at == 2 and restarted.free(spec, 0)
+
+
+def test_a_late_outcome_ends_its_own_probe_only() -> None:
+    """A probe that took its whole timeout and a little more: the tick after the timeout
+    issued the next one, which the late outcome must not end (a readiness trigger would
+    then run a second probe beside it, where the Go worker runs one at a time)."""
+    spec = ProbeSpec(period_seconds=1, timeout_seconds=1)
+    first = ProbeWorker.fresh(K.READINESS, 0).issued(spec, 0.3)
+    second = first.issued(spec, 1.3)  # the bound passed: the tick's probe
+    late = second.record(spec, False, issued_at=0.3)
+    assert late.run == 1 and not late.free(spec, 1.32)
+    assert late.record(spec, False, issued_at=1.3).free(spec, 1.32)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +108,11 @@ def test_startup_gating_and_deletion(
 
 
 def test_round_trip_and_event_text() -> None:
-    w = ProbeWorker.fresh(K.LIVENESS, 2).record(ProbeSpec(), False).issued(ProbeSpec(), 3)
+    w = (
+        ProbeWorker.fresh(K.LIVENESS, 2)
+        .record(ProbeSpec(), False, issued_at=1)
+        .issued(ProbeSpec(), 3)
+    )
     assert ProbeWorker.from_dict(K.LIVENESS, w.to_dict()) == w
     assert failure_event_message(K.LIVENESS, "HTTP probe failed with statuscode: 500") == (
         "Liveness probe failed: HTTP probe failed with statuscode: 500"

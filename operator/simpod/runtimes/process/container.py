@@ -158,8 +158,10 @@ def sandbox_argv(
     who: Identity,
     command: Sequence[str],
     status_fd: int | None = None,
+    block_fd: int | None = None,
 ) -> list[str]:
-    """The full command line of one container (or of an exec in its view)."""
+    """The full command line of one container (or of an exec in its view); with
+    ``block_fd``, the container is made but its command waits for a byte (or EOF) there."""
     argv = [
         spawn.executable("nsenter"),
         f"--net={NETNS_DIR / netns_name(uid)}",
@@ -177,6 +179,8 @@ def sandbox_argv(
     ]
     if status_fd is not None:
         argv += ["--json-status-fd", str(status_fd)]
+    if block_fd is not None:
+        argv += ["--block-fd", str(block_fd)]
     return [*argv, *bwrap_caps(who), "--", *setpriv_args(who), *command]
 
 
@@ -189,15 +193,25 @@ class Started:
 
 
 STATUS_FD = 3
+BLOCK_FD = 4
 
 
-def start(argv: Sequence[str], *, env: Mapping[str, str], log: Path, status: Path) -> Started:
-    """Start the monitor with output appended to ``log`` and bwrap's status to ``status``."""
+def start(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log: Path,
+    status: Path,
+    block: int | None = None,
+) -> Started:
+    """Start the monitor with output appended to ``log`` and bwrap's status to ``status``
+    (and ``block``, the read end of the container's hold, as :data:`BLOCK_FD`)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
     status_fd = os.open(status, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    fds = {STATUS_FD: status_fd} if block is None else {STATUS_FD: status_fd, BLOCK_FD: block}
     try:
-        pid = spawn.spawn(argv, env=env, stdout=out, extra_fds={STATUS_FD: status_fd})
+        pid = spawn.spawn(argv, env=env, stdout=out, extra_fds=fds)
     finally:
         os.close(out)
         os.close(status_fd)

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -72,6 +73,14 @@ class Record:
     @property
     def exited(self) -> bool:
         return self.finished_at is not None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A container made but not started: its monitor, and the pipe its command waits on."""
+
+    release: int  # the write end
+    pid: int
 
 
 class ApiSources:
@@ -149,6 +158,7 @@ class ProcessPodRuntime:
             name: Record(**raw) for name, raw in (restore or {}).items()
         }
         self.envs: dict[str, dict[str, str]] = {}
+        self.holds: dict[str, Hold] = {}  # containers made, their commands not started
         self.pending: list[Observation] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.live_logs: list[Path] = []
@@ -247,11 +257,14 @@ class ProcessPodRuntime:
         await sandbox.destroy(self.dir, self.uid)
 
     async def detach(self) -> None:
-        """Stop watching (the agent is stopping); the processes carry on."""
+        """Stop watching (the agent is stopping); the processes carry on, held ones started
+        (their records say made: the next agent takes them as running)."""
         tasks = list(self.tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for name in list(self.holds):
+            self._release(name)
 
     # ------------------------------------------------------------------ helpers
 
@@ -332,8 +345,12 @@ class ProcessPodRuntime:
         self, name: str, attempt: int, *, starts_at: float | None = None
     ) -> None:
         """Resolve env and volumes (retrying, as the kubelet does, while a ConfigMap or
-        Secret is missing), then start the process (not before ``starts_at``, kubelet
-        time) and run postStart."""
+        Secret is missing), then make the container and start its command at
+        ``starts_at`` (kubelet time; at once without it), and run postStart.
+
+        Made first, started later, as runc's create and start: the spawn and the sandbox's
+        set-up (tens of milliseconds, more under load) fall within the create's time
+        instead of delaying the command past the moment the kubelet's sync set for it."""
         raw = self._spec(name)
         while self._wanted(name, attempt):
             sources = ApiSources(self.api, self.facts.namespace)
@@ -346,11 +363,16 @@ class ProcessPodRuntime:
             except envs.ConfigError as exc:
                 self._update(name, attempt, reason=envs.CONFIG_ERROR, message=str(exc))
             else:
+                variables = {**envs.base_env(self.facts), **variables}
+                held = starts_at is not None
+                pid = self._launch(name, attempt, raw, mounts, variables, held=held)
                 if starts_at is not None:
                     await asyncio.sleep(self._wall(starts_at - self._now()))
                     if not self._wanted(name, attempt):
+                        self._discard(name)
+                        await spawn.exited(pid, child=True)
                         return
-                self._launch(name, attempt, raw, mounts, {**envs.base_env(self.facts), **variables})
+                    self._release(name)
                 break
             await asyncio.sleep(self._wall(CONFIG_RETRY_KUBELET_SECONDS, floor=1.0))
         record = self._current(name, attempt)
@@ -366,7 +388,11 @@ class ProcessPodRuntime:
         raw: Mapping[str, Any],
         mounts: Sequence[ctr.Mount],
         variables: dict[str, str],
-    ) -> None:
+        *,
+        held: bool,
+    ) -> int:
+        """Make the container (its monitor's PID); ``held``, its command waits for
+        :meth:`_release`."""
         self.envs[name] = variables
         argv = ctr.sandbox_argv(
             uid=self.uid,
@@ -377,10 +403,23 @@ class ProcessPodRuntime:
             who=self._identity(raw),
             command=envs.command_line(raw, variables),
             status_fd=ctr.STATUS_FD,
+            block_fd=ctr.BLOCK_FD if held else None,
         )
         log = self.dir.log(name, attempt)
         logs.prune(self.dir.container(name), attempt)
-        started = ctr.start(argv, env=variables, log=log, status=self.dir.status(name, attempt))
+        status = self.dir.status(name, attempt)
+        if held:
+            wait, release = os.pipe()
+            try:
+                started = ctr.start(argv, env=variables, log=log, status=status, block=wait)
+            except BaseException:
+                os.close(release)
+                raise
+            finally:
+                os.close(wait)
+            self.holds[name] = Hold(release=release, pid=started.pid)
+        else:
+            started = ctr.start(argv, env=variables, log=log, status=status)
         self.live_logs.append(log)
         self._update(
             name,
@@ -390,6 +429,23 @@ class ProcessPodRuntime:
             reason="",
             message="",
         )
+        return started.pid
+
+    def _release(self, name: str) -> None:
+        """Start a held container's command (the byte its monitor's child waits for)."""
+        hold = self.holds.pop(name)
+        try:
+            os.write(hold.release, b"\0")
+        finally:
+            os.close(hold.release)
+
+    def _discard(self, name: str) -> None:
+        """A held container that is not to run: killed before its command starts (KILL
+        reaches its monitor's whole group, the waiting child included)."""
+        hold = self.holds.pop(name, None)
+        if hold is not None:
+            spawn.kill_group(hold.pid, signal.SIGKILL)
+            os.close(hold.release)
 
     async def _post_start(self, name: str, attempt: int, raw: Mapping[str, Any]) -> None:
         handler = (raw.get("lifecycle") or {}).get("postStart")
@@ -488,7 +544,8 @@ class ProcessPodRuntime:
         record = self._current(c.name, attempt)
         if record is None:
             return
-        if not record.pid:
+        if not record.pid or c.name in self.holds:
+            self._discard(c.name)
             self._update(
                 c.name,
                 attempt,
@@ -573,6 +630,7 @@ class ProcessPodRuntime:
                 action.attempt,
                 result.success,
                 "" if result.success else result.message,
+                issued_at=action.issued_at,
             )
         )
         self.notify()

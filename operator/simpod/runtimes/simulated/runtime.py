@@ -219,7 +219,14 @@ class SimulatedPodRuntime:
         at = now + action.probe.timeout_seconds if probe_script.hang else now
         hang = probe_script.hang
         message = "" if success else _probe_message(action.probe, self.pod_ip, timed_out=hang)
-        outcome = ProbeOutcome(action.container.name, action.kind, action.attempt, success, message)
+        outcome = ProbeOutcome(
+            action.container.name,
+            action.kind,
+            action.attempt,
+            success,
+            message,
+            issued_at=action.issued_at,
+        )
         self.pending.append((at, outcome))
 
     def state(self) -> Mapping[str, Any]:
