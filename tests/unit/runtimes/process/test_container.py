@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from simpod.runtimes.process import logs, spawn
 from simpod.runtimes.process.container import (
+    BLOCK_FD,
     NOBODY,
     ConfigRefused,
     Identity,
@@ -17,6 +19,7 @@ from simpod.runtimes.process.container import (
     identity,
     read_report,
     root_args,
+    start,
 )
 from simpod.runtimes.select import (
     RuntimeContext,
@@ -75,6 +78,27 @@ def test_run_kills_the_group_on_timeout() -> None:
     done = asyncio.run(spawn.run(["/bin/sh", "-c", "sleep 30 & sleep 30"], env={}, timeout=0.2))
     assert done.timed_out and done.exit_code == 137
     assert time.monotonic() - began < 5
+
+
+def test_a_held_container_runs_its_command_once_released(tmp_path: Path) -> None:
+    """Made, then started (runc's create and start): bwrap sets the container up and waits
+    on the hold before it runs the command."""
+    bwrap = spawn.executable("bwrap")
+    argv = [bwrap, "--ro-bind", "/", "/", "--block-fd", str(BLOCK_FD), "--"]
+    wait, release = os.pipe()
+    log, status = tmp_path / "0.log", tmp_path / "0.status"
+    try:
+        made = start(
+            [*argv, "/bin/sh", "-c", "echo ran"], env={}, log=log, status=status, block=wait
+        )
+    finally:
+        os.close(wait)
+    time.sleep(0.3)
+    assert log.read_text() == ""  # made, not started
+    os.write(release, b"\0")
+    os.close(release)
+    assert asyncio.run(spawn.exited(made.pid, child=True)) == 0
+    assert log.read_text() == "ran\n"
 
 
 def test_report_parsing(tmp_path: Path) -> None:
