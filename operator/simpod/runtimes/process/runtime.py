@@ -432,10 +432,13 @@ class ProcessPodRuntime:
         return started.pid
 
     def _release(self, name: str) -> None:
-        """Start a held container's command (the byte its monitor's child waits for)."""
+        """Start a held container's command (the byte its monitor's child waits for; a
+        child that died setting the container up leaves no reader, and its exit is
+        recorded as any other)."""
         hold = self.holds.pop(name)
         try:
-            os.write(hold.release, b"\0")
+            with contextlib.suppress(BrokenPipeError):
+                os.write(hold.release, b"\0")
         finally:
             os.close(hold.release)
 
