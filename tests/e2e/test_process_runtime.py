@@ -10,6 +10,7 @@ namespaces, bubblewrap).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -25,6 +26,10 @@ import pytest
 from kubernetes import client, watch
 
 from simpod.api.group import GROUP, SIMPOD, VERSION
+from simpod.core.runtime import InstanceState, KillContainer, KillReason, StartContainer
+from simpod.core.serialize import parse_pod
+from simpod.runtimes.process import spawn
+from simpod.runtimes.select import RuntimeContext, RuntimeOptions, create_runtime
 from tests.e2e.conftest import Cluster, Operator, start_operator
 from tests.e2e.simpods import SimPods, condition, container, phase
 
@@ -451,3 +456,56 @@ def test_containers_survive_an_agent_restart(pods: SimPods, agent: Agent) -> Non
     assert terminated(last, "app").get("startedAt") == started
     assert container(last, "app").get("restartCount") == 0
     assert not os.path.exists(f"/proc/{pid}")
+
+
+def test_a_container_stopped_before_its_command_runs_is_killed_unrun(tmp_path: Path) -> None:
+    """A container is made at once and its command held until the start the kubelet's
+    sync set (runc's create, then start). Stopped while held (a deletion right after the
+    start), it is killed as it is: exit 137, its command never ran, no process left."""
+    marker = tmp_path / "ran"
+    tmp_path.chmod(0o777)
+    body = {
+        "metadata": {"name": "held", "namespace": "default", "uid": "held-1234"},
+        "spec": {
+            "runtimeClassName": "process",
+            "containers": [{"name": "c", "command": ["sh", "-c", f"touch {marker}; sleep 60"]}],
+        },
+    }
+    pod = parse_pod(body)
+    c = pod.spec.containers[0]
+
+    async def scenario() -> None:
+        context = RuntimeContext(
+            pod_ip="10.244.250.2",
+            pod_cidr="10.244.250.0/24",
+            restore={},
+            notify=lambda: None,
+            options=RuntimeOptions(enable_process=True, allow_privileged=True),
+        )
+        runtime = await create_runtime(body, context)
+        try:
+            now = time.time()
+            await runtime.apply(pod, StartContainer(c, 0, False, starts_at=now + 30), now)
+            await asyncio.sleep(0.5)  # made: its monitor runs, its command waits
+            inst = runtime.instances(pod, time.time())["c"]
+            assert inst.state is InstanceState.CREATED and inst.started_at is None
+            kill = KillContainer(c, 0, 30, KillReason.POD_TERMINATION)
+            await runtime.apply(pod, kill, time.time())
+            for _ in range(100):
+                inst = runtime.instances(pod, time.time())["c"]
+                if inst.state is InstanceState.EXITED:
+                    break
+                await asyncio.sleep(0.05)
+            assert (inst.state, inst.exit_code, inst.started_at) == (
+                InstanceState.EXITED,
+                137,
+                None,
+            )
+            pid = runtime.state()["c"]["pid"]
+            await asyncio.sleep(0.3)
+            assert spawn.start_time(pid) is None  # killed and reaped
+            assert not marker.exists()
+        finally:
+            await runtime.release()
+
+    asyncio.run(scenario())

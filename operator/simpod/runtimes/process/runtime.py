@@ -79,6 +79,7 @@ class Record:
 class Hold:
     """A container made but not started: its monitor, and the pipe its command waits on."""
 
+    attempt: int
     release: int  # the write end
     pid: int
 
@@ -192,7 +193,7 @@ class ProcessPodRuntime:
                 self.live_logs.append(self.dir.log(name, record.attempt))
                 self._spawn(self._watch(name, record.attempt, child=False))
                 if record.stopping:
-                    spawn.kill_group(record.child, signal.SIGKILL)
+                    spawn.kill_group(record.child or record.pid, signal.SIGKILL)
             else:
                 self._finish(name, record.attempt, None)
         self._spawn(logs.periodic_rotation(self.live_logs, LOG_ROTATION_SECONDS))
@@ -263,8 +264,11 @@ class ProcessPodRuntime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for name in list(self.holds):
-            self._release(name)
+        for name, hold in list(self.holds.items()):
+            if self._wanted(name, hold.attempt):
+                self._release(name, hold.attempt)
+            else:
+                self._kill_held(name, hold.attempt)
 
     # ------------------------------------------------------------------ helpers
 
@@ -363,16 +367,16 @@ class ProcessPodRuntime:
             except envs.ConfigError as exc:
                 self._update(name, attempt, reason=envs.CONFIG_ERROR, message=str(exc))
             else:
+                if not self._wanted(name, attempt):
+                    return  # stopped while its config was read: _stop recorded it
                 variables = {**envs.base_env(self.facts), **variables}
-                held = starts_at is not None
-                pid = self._launch(name, attempt, raw, mounts, variables, held=held)
+                self._launch(name, attempt, raw, mounts, variables, held=starts_at is not None)
                 if starts_at is not None:
                     await asyncio.sleep(self._wall(starts_at - self._now()))
                     if not self._wanted(name, attempt):
-                        self._discard(name)
-                        await spawn.exited(pid, child=True)
+                        self._kill_held(name, attempt)
                         return
-                    self._release(name)
+                    self._release(name, attempt)
                 break
             await asyncio.sleep(self._wall(CONFIG_RETRY_KUBELET_SECONDS, floor=1.0))
         record = self._current(name, attempt)
@@ -390,9 +394,8 @@ class ProcessPodRuntime:
         variables: dict[str, str],
         *,
         held: bool,
-    ) -> int:
-        """Make the container (its monitor's PID); ``held``, its command waits for
-        :meth:`_release`."""
+    ) -> None:
+        """Make the container; ``held``, its command waits for :meth:`_release`."""
         self.envs[name] = variables
         argv = ctr.sandbox_argv(
             uid=self.uid,
@@ -417,7 +420,7 @@ class ProcessPodRuntime:
                 raise
             finally:
                 os.close(wait)
-            self.holds[name] = Hold(release=release, pid=started.pid)
+            self.holds[name] = Hold(attempt=attempt, release=release, pid=started.pid)
         else:
             started = ctr.start(argv, env=variables, log=log, status=status)
         self.live_logs.append(log)
@@ -429,26 +432,48 @@ class ProcessPodRuntime:
             reason="",
             message="",
         )
-        return started.pid
 
-    def _release(self, name: str) -> None:
+    @staticmethod
+    async def _reap(pid: int) -> None:
+        """A killed monitor nothing else waits for (no ``_watch``: its command never ran)."""
+        await spawn.exited(pid, child=True)
+
+    def _release(self, name: str, attempt: int) -> None:
         """Start a held container's command (the byte its monitor's child waits for; a
         child that died setting the container up leaves no reader, and its exit is
         recorded as any other)."""
         hold = self.holds.pop(name)
+        assert hold.attempt == attempt
         try:
             with contextlib.suppress(BrokenPipeError):
                 os.write(hold.release, b"\0")
         finally:
             os.close(hold.release)
 
-    def _discard(self, name: str) -> None:
-        """A held container that is not to run: killed before its command starts (KILL
-        reaches its monitor's whole group, the waiting child included)."""
-        hold = self.holds.pop(name, None)
-        if hold is not None:
+    def _kill_held(self, name: str, attempt: int) -> None:
+        """Instance ``attempt``, stopped before its command ran (or never made): killed
+        as it is (KILL reaches its monitor's whole group, the waiting child included) and
+        recorded as killed, once."""
+        hold = self.holds.get(name)
+        if hold is not None and hold.attempt == attempt:
+            del self.holds[name]
             spawn.kill_group(hold.pid, signal.SIGKILL)
             os.close(hold.release)
+            self._spawn(self._reap(hold.pid))
+            log = self.dir.log(name, attempt)
+            if log in self.live_logs:
+                self.live_logs.remove(log)
+        record = self._current(name, attempt)
+        if record is not None and not record.exited:
+            self._update(
+                name,
+                attempt,
+                finished_at=self._now(),
+                exit_code=KILL_EXIT_CODE,
+                signal=signal.SIGKILL.value,
+                reason="",
+                message="",
+            )
 
     async def _post_start(self, name: str, attempt: int, raw: Mapping[str, Any]) -> None:
         handler = (raw.get("lifecycle") or {}).get("postStart")
@@ -545,19 +570,11 @@ class ProcessPodRuntime:
     async def _stop(self, c: ContainerSpec, attempt: int, grace: float) -> None:
         """preStop within the grace, TERM, then KILL when what is left of it runs out."""
         record = self._current(c.name, attempt)
-        if record is None:
+        if record is None or record.exited:
             return
-        if not record.pid or c.name in self.holds:
-            self._discard(c.name)
-            self._update(
-                c.name,
-                attempt,
-                finished_at=self._now(),
-                exit_code=KILL_EXIT_CODE,
-                signal=signal.SIGKILL.value,
-                reason="",
-                message="",
-            )
+        hold = self.holds.get(c.name)
+        if not record.pid or (hold is not None and hold.attempt == attempt):
+            self._kill_held(c.name, attempt)
             return
         child = await self._child_pid(c.name, attempt)
         began = time.monotonic()
