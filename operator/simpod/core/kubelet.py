@@ -898,7 +898,7 @@ class _Sync:
                 due = worker.due_at(probe, origin=origin, started_at=inst.started_at)
                 wakes = [t for t in (due, worker.trigger_at) if t is not None]
                 busy_until = worker.busy_until(probe)
-                if busy_until is not None and not worker.free(probe, self.now):
+                if busy_until is not None and self.now < busy_until:
                     wakes = [max(t, busy_until) for t in wakes]
                 self.wakes += wakes
 

@@ -433,6 +433,18 @@ class ProcessPodRuntime:
             message="",
         )
 
+    def _held(self, name: str, attempt: int) -> Hold | None:
+        """Instance ``attempt``'s hold, if it is made and its command not started."""
+        hold = self.holds.get(name)
+        return hold if hold is not None and hold.attempt == attempt else None
+
+    def _done_logging(self, name: str, attempt: int) -> Path:
+        """Instance ``attempt``'s log, no longer rotated: nothing writes to it any more."""
+        log = self.dir.log(name, attempt)
+        if log in self.live_logs:
+            self.live_logs.remove(log)
+        return log
+
     @staticmethod
     async def _reap(pid: int) -> None:
         """A killed monitor nothing else waits for (no ``_watch``: its command never ran)."""
@@ -454,15 +466,13 @@ class ProcessPodRuntime:
         """Instance ``attempt``, stopped before its command ran (or never made): killed
         as it is (KILL reaches its monitor's whole group, the waiting child included) and
         recorded as killed, once."""
-        hold = self.holds.get(name)
-        if hold is not None and hold.attempt == attempt:
+        hold = self._held(name, attempt)
+        if hold is not None:
             del self.holds[name]
             spawn.kill_group(hold.pid, signal.SIGKILL)
             os.close(hold.release)
             self._spawn(self._reap(hold.pid))
-            log = self.dir.log(name, attempt)
-            if log in self.live_logs:
-                self.live_logs.remove(log)
+            self._done_logging(name, attempt)
         record = self._current(name, attempt)
         if record is not None and not record.exited:
             self._update(
@@ -535,9 +545,7 @@ class ProcessPodRuntime:
         report = ctr.read_report(self.dir.status(name, attempt))
         if record.child:
             spawn.kill_group(record.child, signal.SIGKILL)  # what it left in its group
-        log = self.dir.log(name, attempt)
-        if log in self.live_logs:
-            self.live_logs.remove(log)
+        log = self._done_logging(name, attempt)
         if report.exit_code is not None:
             code, reason, message = report.exit_code, "", ""
         elif status is not None and record.child:
@@ -572,8 +580,7 @@ class ProcessPodRuntime:
         record = self._current(c.name, attempt)
         if record is None or record.exited:
             return
-        hold = self.holds.get(c.name)
-        if not record.pid or (hold is not None and hold.attempt == attempt):
+        if not record.pid or self._held(c.name, attempt) is not None:
             self._kill_held(c.name, attempt)
             return
         child = await self._child_pid(c.name, attempt)
