@@ -37,15 +37,15 @@ from simpod.cluster import controlplane, node
 from simpod.cluster.build import NODE_TARGETS, ensure_binaries
 from simpod.cluster.paths import Layout, layout
 from tests.conformance.scenarios import Action, Scenario, with_volumes
-from tests.conformance.ticks import KubeletLog
+from tests.conformance.ticks import BEYOND_SECONDS, KubeletLog
 from tests.conformance.timeline import Comparison, Event, Timeline, Tolerance, compare
 
 # SimNodes served: each scenario takes one for itself (its tick phases are pinned to those
 # of the real node as the scenario's Pod met them); a scenario waits for a free one.
 SIM_NODES = 8
-# The SimPod waits for the Pod's first PLEG event, which comes within about a second and a
-# half of its creation (the sandbox's start, shown at the next relist), then for its own
-# moment (within a second more); without that event in time it is created at once.
+# The SimPod waits for the relists the Pod met over its window to show in the kubelet's
+# log (within a few milliseconds of each), then for its own moment (within a second more);
+# without them in time it is created at once.
 PLACEMENT_TIMEOUT = 5.0
 PLACEMENT_LEAD = 0.3  # seconds between the SimPod's placement and creation, for its watch
 READY_LINE = "serving SimNodes"  # what ``simpod run`` logs once its agent serves nodes
@@ -489,8 +489,10 @@ def _run(
     # is not deterministic. Each is watched as long from its creation.
     for n, side in enumerate(pods):
         side.until = start + 0.5 + n + scenario.seconds
-    # The SimPod is created a whole number of seconds after the first Pod, once placed.
-    latest = pod.until + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
+    # The SimPod is created a whole number of seconds after the first Pod's window, once
+    # the relists the Pod met are all in the kubelet's log.
+    latest = pod.until + BEYOND_SECONDS + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
+    latest += scenario.seconds
     watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim}, latest)]
     watchers += [(ns, {"Pod": o}, o.until) for ns, o in zip(namespaces[1:], others, strict=True)]
     events = [
@@ -562,7 +564,7 @@ def _place(env: Environment, sim: Side, pod: str, created: float, seconds: float
     wall-clock ``created``) met them, and plan the SimPod's creation (``t0``, with its
     window ``until``, ``seconds`` later)."""
     placement = env.kubelet_log.place(
-        pod, created=created, timeout=PLACEMENT_TIMEOUT, lead=PLACEMENT_LEAD
+        pod, created=created, seconds=seconds, timeout=PLACEMENT_TIMEOUT, lead=PLACEMENT_LEAD
     )
     phases = None if placement is None else placement.tick_phases()
     client.CustomObjectsApi(env.api).patch_cluster_custom_object(

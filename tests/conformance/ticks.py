@@ -9,9 +9,11 @@ time each relist takes), and so does every SimNode (:class:`simpod.core.ticker.T
 A SimPod meeting other phases than its Pod differs from it by a tick for reasons that say
 nothing about the lifecycle.
 
-So the SimPod's node is pinned to the real node's phases (``spec.tickPhases``) and the
-SimPod is created a whole number of seconds after the Pod: it then meets the relist, the
-sync loop and the wall clock's seconds at the same points of its life. The kubelet logs
+So the SimPod's node is pinned to the real node's ticks (``spec.tickPhases``: the very
+relists the Pod met, and the sync loop's phase) and the SimPod is created a whole number of
+seconds after the Pod, once the Pod's window is over: it then meets the relists, the sync
+loop and the wall clock's seconds at the same points of its life. A phase and a period do
+not do for the relist: its period stretches and shrinks with the node's load. The kubelet logs
 what tells both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
 (``--vmodule=kubelet=4,generic=5``): each relist as it begins ("GenericPLEG: Relisting":
 the relist's period), each PLEG event the sync loop takes ("SyncLoop (PLEG)") and each
@@ -23,13 +25,16 @@ suite's load a pod's relist comes up to ~0.1 s after the relist began.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simpod.core.ticker import TICK_SECONDS
 
@@ -64,36 +69,44 @@ def parse(line: str, *, year: int) -> Tick | None:
 
 
 TAIL_BYTES = 256 * 1024
-RELISTS_KEPT = 30
+RELIST_MEMORY_SECONDS = 180.0  # longer than any scenario's two windows
 MIN_GAPS = 5
+BEYOND_SECONDS = 1.5  # relists known before and after the Pod's window
 
 
 def phase(moment: float) -> float:
     return moment % TICK_SECONDS
 
 
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 @dataclass(frozen=True)
 class Placement:
-    """The real node's ticks as the Pod met them, and when the SimPod is created."""
+    """The real node's relists as the Pod met them, and when the SimPod is created."""
 
-    relist: float  # wall clock: the Pod's first PLEG event
-    period: float  # the relist's recent period
+    relists: tuple[float, ...]  # wall clock, ascending: where each relist came to the Pod
+    period: float  # the relist's median period over them
     sync: float  # the sync loop's phase
     at: float  # wall clock: a whole number of seconds after the Pod
     shift: int  # that number
 
     def describe(self) -> str:
         return (
-            f"relist at {phase(self.relist):.3f} every {self.period:.3f} s, sync loop at "
-            f"{self.sync:.3f}; SimPod {self.shift} s later"
+            f"{len(self.relists)} relists from {phase(self.relists[0]):.3f} past the second "
+            f"(median period {self.period:.3f} s), sync loop at {self.sync:.3f}; SimPod "
+            f"{self.shift} s later"
         )
 
-    def tick_phases(self) -> dict[str, float]:
+    def tick_phases(self) -> dict[str, Any]:
         """The SimNode's ``spec.tickPhases``: its relists fall where the real node's fell
-        for the Pod, ``shift`` seconds later, with the real relist's period."""
-        period = round(self.period, 4)
-        relist = round((self.relist + self.shift) % period, 4) % period
-        return {"relist": relist, "relistPeriod": period, "syncLoop": round(self.sync, 3)}
+        for the Pod, ``shift`` seconds later; after them, every period."""
+        return {
+            "relists": [round(moment + self.shift, 4) for moment in self.relists],
+            "relistPeriod": round(self.period, 4),
+            "syncLoop": round(self.sync, 3),
+        }
 
 
 class KubeletLog:
@@ -123,39 +136,69 @@ class KubeletLog:
             if tick.source == "housekeeping":
                 self.housekeeping = tick.at
             elif tick.source == "relist":
-                self.relists = [*self.relists[-RELISTS_KEPT:], tick.at]
+                self.relists.append(tick.at)
             else:
                 self.events.setdefault(tick.pod, []).append(tick.at)
+        if self.relists:
+            kept = bisect.bisect_left(self.relists, self.relists[-1] - RELIST_MEMORY_SECONDS)
+            del self.relists[:kept]
 
-    def relist_period(self) -> float:
-        """The relist's recent period: a second plus the time each relist takes (~10 ms
-        under the suite's load), the median gap between recent relists (a mean would carry
-        the odd relist that took seconds, as some do while the node starts)."""
-        gaps = sorted(b - a for a, b in zip(self.relists, self.relists[1:], strict=False))
-        return gaps[len(gaps) // 2] if len(gaps) >= MIN_GAPS else TICK_SECONDS
+    def relist_period(self, since: float, until: float) -> float:
+        """The relist's period between two moments: a second plus the time each relist
+        takes (~10 ms under the suite's load), the median gap (a mean would carry the odd
+        relist that took seconds, as some do while the node starts)."""
+        within = [at for at in self.relists if since <= at <= until]
+        gaps = [b - a for a, b in zip(within, within[1:], strict=False)]
+        return median(gaps) if len(gaps) >= MIN_GAPS else TICK_SECONDS
 
-    def _first_event(self, pod: str, *, since: float, timeout: float) -> float | None:
+    def met(self, pod: str, since: float, until: float) -> list[float]:
+        """Where each relist between two moments came to the Pod: its PLEG event where it
+        had one (a relist goes through the pods that changed one after the other, so that
+        comes up to ~0.1 s after the relist began), else the relist's start plus the
+        Pod's median such delay."""
+        starts = [at for at in self.relists if since <= at <= until]
+        events = self.events.get(pod, [])
+        firsts: dict[int, float] = {}
+        for at in events:
+            index = bisect.bisect_right(starts, at) - 1
+            if index >= 0 and at <= until:
+                firsts.setdefault(index, at)
+        delay = median([at - starts[i] for i, at in firsts.items()]) if firsts else 0.0
+        return [firsts.get(i, start + delay) for i, start in enumerate(starts)]
+
+    def _wait(self, found: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             with self.lock:
                 self._read()
-                found = [at for at in self.events.get(pod, ()) if at >= since]
-            if found:
-                return found[0]
+                if found():
+                    return True
             if time.monotonic() > deadline:
-                return None
+                return False
             time.sleep(0.02)
 
-    def place(self, pod: str, *, created: float, timeout: float, lead: float) -> Placement | None:
-        """The phases the Pod ``pod`` (``namespace/name``, created at the wall-clock
-        ``created``) met, once its first PLEG event shows them (waiting up to ``timeout``),
-        and the first moment a whole number of seconds after ``created`` and at least
-        ``lead`` from now; None when the log does not show the real node's ticks."""
-        relist = self._first_event(pod, since=created, timeout=timeout)
+    def place(
+        self, pod: str, *, created: float, seconds: float, timeout: float, lead: float
+    ) -> Placement | None:
+        """The relists the Pod ``pod`` (``namespace/name``, created at the wall-clock
+        ``created``) met over its ``seconds``, once the log shows them all (waiting up to
+        ``timeout`` past that window), and the first moment a whole number of seconds
+        after ``created`` and at least ``lead`` from now; None when the log does not show
+        the real node's ticks. So the SimPod runs after the Pod, on the very relists its
+        Pod met: a real relist's period stretches with the node's load (1.006 s at one
+        moment, 1.018 s over the next 14), more than a phase and a period can follow."""
+        until = created + seconds + BEYOND_SECONDS
+        ready = self._wait(
+            lambda: any(at >= created for at in self.events.get(pod, ()))
+            and bool(self.relists)
+            and self.relists[-1] > until,
+            max(0.0, until - time.time()) + timeout,
+        )
         with self.lock:
-            period = self.relist_period()
+            relists = self.met(pod, created - BEYOND_SECONDS, until)
+            period = self.relist_period(created - BEYOND_SECONDS, until)
         sync = self.housekeeping
-        if sync is None or relist is None:
+        if not ready or sync is None or not relists:
             return None
         shift = math.ceil(time.time() + lead - created)
-        return Placement(relist, period, phase(sync), created + shift, shift)
+        return Placement(tuple(relists), period, phase(sync), created + shift, shift)

@@ -47,7 +47,11 @@ class NodeInfo:
         phases = spec.get("tickPhases")
         self.tickers = (
             Tickers(
-                relist=Ticker(phases["relist"], phases.get("relistPeriod", TICK_SECONDS)),
+                relist=Ticker(
+                    phases.get("relist", 0.0),
+                    phases.get("relistPeriod", TICK_SECONDS),
+                    tuple(phases.get("relists", ())),
+                ),
                 sync=Ticker(phases["syncLoop"]),
             )
             if phases

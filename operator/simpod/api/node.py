@@ -92,6 +92,22 @@ _SPEC = obj(
                     "at relist + n * relistPeriod seconds since the Unix epoch.",
                     minimum=0,
                 ),
+                "relists": array(
+                    "Relist moments known one by one, in seconds since the Unix epoch and "
+                    "ascending, as a real node's read from its kubelet log (its period "
+                    "stretches and shrinks with its load): the relist ticks at each, and "
+                    "before and after them every relistPeriod from the nearest; relist is "
+                    "then unused.",
+                    number("A relist moment, seconds since the Unix epoch.", minimum=0),
+                    max_items=600,
+                    rules=(
+                        Rule(
+                            "self.isSorted()",
+                            "relist moments are in ascending order",
+                            reason=Reason.INVALID,
+                        ),
+                    ),
+                ),
                 "relistPeriod": number(
                     "The relist's period, 1 s by default; a real node's is a little longer "
                     "(it waits a second after each relist ends: 1.005-1.02 s on a busy one).",
@@ -109,9 +125,15 @@ _SPEC = obj(
                     Rule("self < 1.0", "a phase is less than one second", reason=Reason.INVALID)
                 ),
             },
-            required=("relist", "syncLoop"),
+            required=("syncLoop",),
             rules=(
                 Rule(
+                    "has(self.relist) || has(self.relists)",
+                    "either the relist's phase or its moments are set",
+                    reason=Reason.INVALID,
+                ),
+                Rule(
+                    "!has(self.relist) || "
                     "self.relist < (has(self.relistPeriod) ? self.relistPeriod : 1.0)",
                     "the relist's phase is less than its period",
                     reason=Reason.INVALID,

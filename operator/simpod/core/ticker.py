@@ -10,6 +10,7 @@ from the kubelet's start, so every node has its own phases, and the two are not 
 
 from __future__ import annotations
 
+import bisect
 import math
 import zlib
 from dataclasses import dataclass
@@ -22,10 +23,18 @@ class Ticker:
     """Ticks at ``phase + n * period`` seconds since the epoch: with the default period,
     every second at ``phase`` seconds past. A real relist's period is a little longer
     than its nominal second (it waits a second after each relist ends), which a node
-    pinned to a real one's ticks reproduces."""
+    pinned to a real one's ticks reproduces.
+
+    ``moments`` (ascending, seconds since the epoch) are ticks known one by one, as a real
+    node's relists read from its log: a real relist's period stretches and shrinks with
+    the node's load, so no phase and period place its ticks over more than a few seconds.
+    Within them the ticker ticks at each; before and after them every ``period`` from the
+    nearest one (``phase`` is then unused).
+    """
 
     phase: float = 0.0
     period: float = TICK_SECONDS
+    moments: tuple[float, ...] = ()
 
     @classmethod
     def for_node(cls, name: str, *, loop: str = "") -> Ticker:
@@ -38,17 +47,30 @@ class Ticker:
 
     def last(self, now: float) -> float:
         """The latest tick at or before ``now``."""
-        periods = math.floor((now - self.phase) / self.period)
-        return periods * self.period + self.phase
+        if not self.moments:
+            return self._grid_last(self.phase, now)
+        if now < self.moments[0]:
+            return self._grid_last(self.moments[0], now)
+        index = bisect.bisect_right(self.moments, now) - 1
+        if index < len(self.moments) - 1:
+            return self.moments[index]
+        return self._grid_last(self.moments[-1], now)
 
     def next(self, now: float) -> float:
         """The first tick after ``now``."""
+        index = bisect.bisect_right(self.moments, now)
+        if 0 < index < len(self.moments):
+            return self.moments[index]
         return self.last(now) + self.period
 
     def at_or_after(self, moment: float) -> float:
         """The first tick at or after ``moment``."""
         last = self.last(moment)
-        return moment if last == moment else last + self.period
+        return moment if last == moment else self.next(moment)
+
+    def _grid_last(self, anchor: float, now: float) -> float:
+        periods = math.floor((now - anchor) / self.period)
+        return periods * self.period + anchor
 
 
 WHOLE_SECONDS = Ticker()  # ticks on whole seconds: the default for a lone node

@@ -6,7 +6,7 @@ import datetime
 import time
 from pathlib import Path
 
-from tests.conformance.ticks import KubeletLog, Placement, parse
+from tests.conformance.ticks import KubeletLog, parse
 
 POD = "conf-crashloop-d2ad4/crashloop"
 PLEG = (
@@ -36,37 +36,48 @@ def test_relist_pleg_and_housekeeping_lines_are_read_in_local_time() -> None:
     assert parse(OTHER, year=2026) is None
 
 
-def test_the_simpod_is_placed_whole_seconds_after_the_pod_with_its_phases(tmp_path: Path) -> None:
+def _line(at: float, template: str) -> str:
+    moment = datetime.datetime.fromtimestamp(at)  # klog writes local time
+    return f"I{moment.strftime('%m%d %H:%M:%S.%f')}{template[21:]}"
+
+
+def test_the_simpod_is_placed_after_the_pod_on_the_relists_it_met(tmp_path: Path) -> None:
     log = tmp_path / "kubelet.log"
     log.write_text(f"{HOUSEKEEPING}\nthe last line before the reader starts\n")
     reader = KubeletLog(log)  # the housekeeping tick before it is known
-    now = datetime.datetime.now()  # klog writes local time
-    created = now.timestamp() - 0.4
-    relist_at = (now + datetime.timedelta(seconds=1)).replace(microsecond=250000)
-    pleg_at = relist_at + datetime.timedelta(seconds=0.012)
+    created = round(time.time(), 3) - 6
+    starts = [created - 1 + n * 1.01 for n in range(9)]  # up to 7.08 s after its creation
     with log.open("a") as out:
         out.write(PLEG + "\n")  # earlier than the Pod's creation: not its relist
-        for at, line in ((relist_at, RELISTING), (pleg_at, PLEG)):
-            out.write(f"I{at.strftime('%m%d %H:%M:%S.%f')}{line[21:]}\n")
+        for n, at in enumerate(starts):
+            out.write(_line(at, RELISTING) + "\n")
+            if n in (2, 4):  # the Pod changed: the relist came to it a little later
+                out.write(_line(at + (0.012 if n == 2 else 0.03), PLEG) + "\n")
         out.write("I1126 03:29:57.2")  # half a line: left for the next read
-    placement = reader.place(POD, created=created, timeout=1, lead=0.3)
+    placement = reader.place(POD, created=created, seconds=3, timeout=1, lead=0.3)
     assert placement is not None
-    assert placement.relist == pleg_at.timestamp()  # where the relist came to the Pod
+    # Its window and a second and a half on either side: where each relist came to the
+    # Pod, its median delay where it had no event.
+    expected = [at + (0.012 if n == 2 else 0.03) for n, at in enumerate(starts[:6])]
+    assert all(abs(a - b) < 1e-5 for a, b in zip(placement.relists, expected, strict=True))
+    assert abs(placement.period - 1.01) < 1e-5
     assert abs(placement.sync - 0.236768) < 1e-6
     assert placement.at == created + placement.shift
     assert placement.at >= time.time() + 0.2
-    phases = placement.tick_phases()  # too few relists seen for a period: a second
-    assert phases == {"relist": 0.262, "relistPeriod": 1.0, "syncLoop": 0.237}
+    phases = placement.tick_phases()
+    assert phases["relists"][0] == round(expected[0] + placement.shift, 4)
+    assert (phases["relistPeriod"], phases["syncLoop"]) == (1.01, 0.237)
 
 
 def test_no_placement_without_the_pods_relist(tmp_path: Path) -> None:
     log = tmp_path / "kubelet.log"
     log.write_text(HOUSEKEEPING + "\n")
     reader = KubeletLog(log)
-    assert reader.place(POD, created=time.time(), timeout=0.05, lead=0.3) is None
+    created = time.time() - 2  # its window is over
+    assert reader.place(POD, created=created, seconds=0, timeout=0.05, lead=0.3) is None
 
 
-def test_the_relist_period_is_the_median_gap_between_recent_relists(tmp_path: Path) -> None:
+def test_the_relist_period_is_the_median_gap_between_relists(tmp_path: Path) -> None:
     log = tmp_path / "kubelet.log"
     start = datetime.datetime(2026, 11, 26, 3, 29, 16, 271002)  # local, as klog writes
     lines = [PLEG]  # a PLEG event is no relist
@@ -77,8 +88,6 @@ def test_the_relist_period_is_the_median_gap_between_recent_relists(tmp_path: Pa
     reader = KubeletLog(log)
     reader._read()
     assert len(reader.relists) == 7
-    assert abs(reader.relist_period() - 1.013) < 1e-6  # the upper median of six gaps
-    placement = Placement(relist=100.25, period=1.0113, sync=0.5, at=102.0, shift=2)
-    phases = placement.tick_phases()
-    assert phases["relistPeriod"] == 1.0113
-    assert abs((phases["relist"] - (100.25 + 2)) / 1.0113 % 1) < 1e-3  # a tick at 102.25
+    first = start.timestamp()
+    assert abs(reader.relist_period(first, first + 11) - 1.013) < 1e-6  # upper median of six
+    assert reader.relist_period(first, first + 4) == 1.0  # too few gaps: a second

@@ -25,3 +25,19 @@ def test_a_longer_period_drifts_past_the_second() -> None:
     assert ticker.next(0.25) == 1.26
     assert abs(ticker.last(10.5) - (0.25 + 10 * 1.01)) < 1e-9
     assert abs(ticker.next(10.5) - (0.25 + 11 * 1.01)) < 1e-9
+
+
+def test_known_moments_are_the_ticks_and_the_period_extends_them() -> None:
+    """A real relist's ticks, read one by one, neither keep a phase nor a period."""
+    ticker = Ticker(phase=0.9, period=1.01, moments=(10.2, 11.25, 12.2))
+    assert ticker.last(10.2) == 10.2
+    assert ticker.last(11.0) == 10.2
+    assert ticker.next(10.2) == 11.25
+    assert ticker.next(11.25) == 12.2
+    assert ticker.at_or_after(11.25) == 11.25
+    assert ticker.at_or_after(11.3) == 12.2
+    assert abs(ticker.next(12.2) - 13.21) < 1e-9
+    assert abs(ticker.last(14.0) - 13.21) < 1e-9
+    assert abs(ticker.last(10.0) - 9.19) < 1e-9
+    assert ticker.next(10.0) == 10.2
+    assert abs(ticker.next(9.0) - 9.19) < 1e-9
