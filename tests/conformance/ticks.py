@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import itertools
 import math
 import re
 import threading
@@ -86,7 +87,7 @@ def median(values: list[float]) -> float:
 class Placement:
     """The real node's relists as the Pod met them, and when the SimPod is created."""
 
-    relists: tuple[float, ...]  # wall clock, ascending: where each relist came to the Pod
+    relists: tuple[tuple[float, float], ...]  # wall clock: each relist's listing and sync
     period: float  # the relist's median period over them
     sync: float  # the sync loop's phase
     at: float  # wall clock: a whole number of seconds after the Pod
@@ -94,7 +95,7 @@ class Placement:
 
     def describe(self) -> str:
         return (
-            f"{len(self.relists)} relists from {phase(self.relists[0]):.3f} past the second "
+            f"{len(self.relists)} relists from {phase(self.relists[0][0]):.3f} past the second "
             f"(median period {self.period:.3f} s), sync loop at {self.sync:.3f}; SimPod "
             f"{self.shift} s later"
         )
@@ -103,7 +104,10 @@ class Placement:
         """The SimNode's ``spec.tickPhases``: its relists fall where the real node's fell
         for the Pod, ``shift`` seconds later; after them, every period."""
         return {
-            "relists": [round(moment + self.shift, 4) for moment in self.relists],
+            "relists": [
+                {"at": round(at + self.shift, 4), "syncAt": round(sync + self.shift, 4)}
+                for at, sync in self.relists
+            ],
             "relistPeriod": round(self.period, 4),
             "syncLoop": round(self.sync, 3),
         }
@@ -148,23 +152,23 @@ class KubeletLog:
         takes (~10 ms under the suite's load), the median gap (a mean would carry the odd
         relist that took seconds, as some do while the node starts)."""
         within = [at for at in self.relists if since <= at <= until]
-        gaps = [b - a for a, b in zip(within, within[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(within)]
         return median(gaps) if len(gaps) >= MIN_GAPS else TICK_SECONDS
 
-    def met(self, pod: str, since: float, until: float) -> list[float]:
-        """Where each relist between two moments came to the Pod: its PLEG event where it
-        had one (a relist goes through the pods that changed one after the other, so that
-        comes up to ~0.1 s after the relist began), else the relist's start plus the
-        Pod's median such delay."""
+    def met(self, pod: str, since: float, until: float) -> list[tuple[float, float]]:
+        """The relists between two moments as the Pod met them: when each listed the
+        containers (its start: the listing takes a few milliseconds, about as long as the
+        runtime takes to report an exit) and when it synced the Pod: its PLEG event where
+        it had one (a relist syncs the pods that changed one after the other), else the
+        relist's start plus the Pod's median such delay."""
         starts = [at for at in self.relists if since <= at <= until]
-        events = self.events.get(pod, [])
         firsts: dict[int, float] = {}
-        for at in events:
+        for at in self.events.get(pod, []):
             index = bisect.bisect_right(starts, at) - 1
             if index >= 0 and at <= until:
                 firsts.setdefault(index, at)
         delay = median([at - starts[i] for i, at in firsts.items()]) if firsts else 0.0
-        return [firsts.get(i, start + delay) for i, start in enumerate(starts)]
+        return [(start, firsts.get(i, start + delay)) for i, start in enumerate(starts)]
 
     def _wait(self, found: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -189,9 +193,11 @@ class KubeletLog:
         moment, 1.018 s over the next 14), more than a phase and a period can follow."""
         until = created + seconds + BEYOND_SECONDS
         ready = self._wait(
-            lambda: any(at >= created for at in self.events.get(pod, ()))
-            and bool(self.relists)
-            and self.relists[-1] > until,
+            lambda: (
+                any(at >= created for at in self.events.get(pod, ()))
+                and bool(self.relists)
+                and self.relists[-1] > until
+            ),
             max(0.0, until - time.time()) + timeout,
         )
         with self.lock:

@@ -98,7 +98,8 @@ def test_bad_simpod_is_rejected_with_422_and_nothing_created(
         ({"relist": -0.1, "syncLoop": 0.2}, "should be greater than or equal to 0"),
         ({"relist": 0.3}, "spec.tickPhases.syncLoop: Required value"),
         ({"syncLoop": 0.3}, "either the relist's phase or its moments are set"),
-        ({"relists": [2.5, 1.5], "syncLoop": 0.3}, "relist moments are in ascending order"),
+        ({"relists": [{"at": 2.5}, {"at": 1.5}], "syncLoop": 0.3}, "in ascending order"),
+        ({"relists": [{"at": 2.5, "syncAt": 2.4}], "syncLoop": 0.3}, "syncs after it lists"),
     ],
 )
 def test_bad_tick_phases_are_rejected(
@@ -118,6 +119,7 @@ def test_bad_tick_phases_are_rejected(
     phases = {"relist": 1.005, "relistPeriod": 1.01, "syncLoop": 0.999}
     good = {**body, "spec": {"tickPhases": phases}}
     custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, good, dry_run="All")
-    known = {"relists": [1.5, 2.51], "relistPeriod": 1.01, "syncLoop": 0.999}
+    relists = [{"at": 1.5}, {"at": 2.5, "syncAt": 2.51}]
+    known = {"relists": relists, "relistPeriod": 1.01, "syncLoop": 0.999}
     good = {**body, "spec": {"tickPhases": known}}
     custom.create_cluster_custom_object(GROUP, VERSION, SIMNODE.plural, good, dry_run="All")

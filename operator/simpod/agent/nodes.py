@@ -45,12 +45,14 @@ class NodeInfo:
     def pin(self, spec: Mapping[str, Any]) -> None:
         """Follow the node's ``spec.tickPhases``, or its own phases where none are set."""
         phases = spec.get("tickPhases")
+        relists = phases.get("relists", []) if phases else []
         self.tickers = (
             Tickers(
                 relist=Ticker(
                     phases.get("relist", 0.0),
                     phases.get("relistPeriod", TICK_SECONDS),
-                    tuple(phases.get("relists", ())),
+                    tuple(r.get("syncAt", r["at"]) for r in relists),
+                    tuple(r["at"] for r in relists),
                 ),
                 sync=Ticker(phases["syncLoop"]),
             )

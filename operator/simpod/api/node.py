@@ -93,17 +93,40 @@ _SPEC = obj(
                     minimum=0,
                 ),
                 "relists": array(
-                    "Relist moments known one by one, in seconds since the Unix epoch and "
-                    "ascending, as a real node's read from its kubelet log (its period "
-                    "stretches and shrinks with its load): the relist ticks at each, and "
-                    "before and after them every relistPeriod from the nearest; relist is "
-                    "then unused.",
-                    number("A relist moment, seconds since the Unix epoch.", minimum=0),
+                    "Relists known one by one, ascending, as a real node's read from its "
+                    "kubelet log (its period stretches and shrinks with its load): the "
+                    "relist ticks at each, and before and after them every relistPeriod "
+                    "from the nearest; relist is then unused.",
+                    obj(
+                        "One relist.",
+                        {
+                            "at": number(
+                                "When it lists the containers, seconds since the Unix "
+                                "epoch: it shows what started or exited before then.",
+                                minimum=0,
+                            ),
+                            "syncAt": number(
+                                "When it syncs the pods it found changed (it goes through "
+                                "them one by one): a few milliseconds after at, at by "
+                                "default.",
+                                minimum=0,
+                            ),
+                        },
+                        required=("at",),
+                        rules=(
+                            Rule(
+                                "!has(self.syncAt) || self.syncAt >= self.at",
+                                "a relist syncs after it lists",
+                                reason=Reason.INVALID,
+                                field_path=".syncAt",
+                            ),
+                        ),
+                    ),
                     max_items=600,
                     rules=(
                         Rule(
-                            "self.isSorted()",
-                            "relist moments are in ascending order",
+                            "self.map(r, has(r.syncAt) ? r.syncAt : r.at).isSorted()",
+                            "relists are in ascending order",
                             reason=Reason.INVALID,
                         ),
                     ),

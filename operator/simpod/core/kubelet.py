@@ -1142,7 +1142,7 @@ class _Sync:
         sync."""
         if inst.finished_at is None:
             return False
-        return self.now >= self.grid.next(self.grid.next(inst.finished_at))
+        return self.now >= self.grid.next(self.grid.seeing(inst.finished_at))
 
     def status_for(self, c: ContainerSpec) -> ContainerStatus:
         """convertToAPIContainerStatuses for one container."""

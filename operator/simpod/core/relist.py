@@ -50,13 +50,14 @@ def relist(
     """The two views of ``instances`` at ``now``; ``seen`` is the ``shown`` view of the
     previous sync (the instance a restarted container keeps showing until the relist)."""
     tick = grid.last(now)
+    cut = grid.listing(tick)  # what changed after it is news for the next tick
     acting: dict[str, Instance] = {}
     shown: dict[str, Instance] = {}
     hidden = False
     for name, inst in instances.items():
         old = seen.get(name)
         first = inst.started_at if inst.started_at is not None else inst.finished_at
-        listed = first is not None and first <= tick
+        listed = first is not None and first <= cut
         if old is not None and old.attempt == inst.attempt:
             listed = True  # shown before: only its exit can be news
         if inst.state is InstanceState.CREATED and inst.reason:
@@ -67,7 +68,7 @@ def relist(
             if old is not None:
                 shown[name] = old
             continue
-        exited_since = inst.state is InstanceState.EXITED and (inst.finished_at or tick) > tick
+        exited_since = inst.state is InstanceState.EXITED and (inst.finished_at or cut) > cut
         if exited_since:
             hidden = True
             acting[name] = inst if inst.stopping else unexited(inst)

@@ -29,12 +29,20 @@ class Ticker:
     node's relists read from its log: a real relist's period stretches and shrinks with
     the node's load, so no phase and period place its ticks over more than a few seconds.
     Within them the ticker ticks at each; before and after them every ``period`` from the
-    nearest one (``phase`` is then unused).
+    nearest one (``phase`` is then unused). ``listed`` (as many, or none) says when each
+    of those ticks listed the runtime: a real relist lists every container first, then
+    syncs the pods that changed one after the other, so a pod's sync (its tick) comes a
+    few milliseconds after the listing that decides what it sees.
     """
 
     phase: float = 0.0
     period: float = TICK_SECONDS
     moments: tuple[float, ...] = ()
+    listed: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.listed and len(self.listed) != len(self.moments):
+            raise ValueError("a listing for each known tick, or none")
 
     @classmethod
     def for_node(cls, name: str, *, loop: str = "") -> Ticker:
@@ -67,6 +75,21 @@ class Ticker:
         """The first tick at or after ``moment``."""
         last = self.last(moment)
         return moment if last == moment else self.next(moment)
+
+    def listing(self, tick: float) -> float:
+        """When the tick ``tick`` listed the runtime: it shows what changed before then."""
+        index = bisect.bisect_left(self.moments, tick)
+        if self.listed and index < len(self.moments) and self.moments[index] == tick:
+            return self.listed[index]
+        return tick
+
+    def seeing(self, moment: float) -> float:
+        """The first tick that lists the runtime after ``moment``: the one that shows what
+        happened then."""
+        tick = self.next(moment)
+        while self.listing(tick) <= moment:  # listed just before it: the tick after does
+            tick = self.next(tick)
+        return tick
 
     def _grid_last(self, anchor: float, now: float) -> float:
         periods = math.floor((now - anchor) / self.period)

@@ -15,7 +15,10 @@ def test_a_node_follows_its_pinned_phases_and_goes_back_to_its_own() -> None:
     assert node.tickers == Tickers(relist=Ticker(0.25), sync=Ticker(0.5))
     node.pin({"tickPhases": {"relist": 1.005, "relistPeriod": 1.01, "syncLoop": 0.5}})
     assert node.tickers.relist == Ticker(1.005, period=1.01)
-    node.pin({"tickPhases": {"relists": [10.2, 11.25], "relistPeriod": 1.01, "syncLoop": 0.5}})
-    assert node.tickers.relist == Ticker(0.0, period=1.01, moments=(10.2, 11.25))
+    relists = [{"at": 10.2}, {"at": 11.2, "syncAt": 11.25}]
+    node.pin({"tickPhases": {"relists": relists, "relistPeriod": 1.01, "syncLoop": 0.5}})
+    assert node.tickers.relist == Ticker(
+        0.0, period=1.01, moments=(10.2, 11.25), listed=(10.2, 11.2)
+    )
     node.pin({})
     assert node.tickers == own

@@ -77,3 +77,16 @@ def test_node_phases_are_stable_and_spread_over_the_period() -> None:
     assert Ticker.for_node("sim-node-1") == Ticker.for_node("sim-node-1")
     assert all(0.0 <= phase < 1.0 for phase in phases)
     assert len(phases) == 10
+
+
+def test_an_exit_after_the_relists_listing_waits_for_the_next_relist() -> None:
+    """The relist that syncs the pod at 1.25 listed the containers at 1.2: an exit at
+    1.22 is news for the relist after."""
+    grid = Ticker(moments=(1.25, 2.25), listed=(1.2, 2.2))
+    up = Instance("app", 0, S.RUNNING, started_at=0.1)
+    exited = Instance("app", 0, S.EXITED, started_at=0.1, finished_at=1.22, exit_code=1)
+    view = relist({"app": exited}, seen={"app": up}, now=1.25, grid=grid)
+    assert view.shown["app"].state is S.RUNNING
+    assert view.next_relist == 2.25
+    view = relist({"app": exited}, seen=view.shown, now=2.25, grid=grid)
+    assert view.shown["app"] == exited

@@ -41,3 +41,13 @@ def test_known_moments_are_the_ticks_and_the_period_extends_them() -> None:
     assert abs(ticker.last(10.0) - 9.19) < 1e-9
     assert ticker.next(10.0) == 10.2
     assert abs(ticker.next(9.0) - 9.19) < 1e-9
+
+
+def test_a_tick_shows_what_changed_before_its_listing() -> None:
+    """A real relist lists the containers, then syncs the changed pods one by one."""
+    ticker = Ticker(moments=(10.2, 11.25, 12.2), listed=(10.19, 11.2, 12.19))
+    assert ticker.listing(11.25) == 11.2
+    assert ticker.listing(13.0) == 13.0  # beyond the known ticks: a tick lists as it ticks
+    assert ticker.seeing(11.1) == 11.25
+    assert ticker.seeing(11.22) == 12.2  # after the listing: the tick after shows it
+    assert Ticker(phase=0.5).seeing(10.5) == 11.5
