@@ -407,6 +407,19 @@ class _Sync:
             shown or self.acted_on(c, ProbeKind.STARTUP)
         )
 
+    def as_synced(self, statuses: tuple[ContainerStatus, ...]) -> tuple[ContainerStatus, ...]:
+        """Init container statuses as the pod's last sync made them: the conditions are the
+        sync's (generateAPIPodStatus). A sidecar's startup probe passing between syncs shows
+        as ``started`` at once (the status manager's SetContainerStartup sets that alone),
+        and the pod is Initialized by the sync that acts on it."""
+        by_name = {c.name: c for c in self.spec.init_containers}
+        return tuple(
+            replace(s, started=False)
+            if s.started and not self.acted_on(by_name[s.name], ProbeKind.STARTUP)
+            else s
+            for s in statuses
+        )
+
     def ready(self, c: ContainerSpec) -> bool:
         """As the status shows it."""
         if not c.is_sidecar and c.name in self.init_names:
@@ -726,7 +739,7 @@ class _Sync:
         gates = self.reconcile_gates()
         conditions = pod_conditions(
             self.spec,
-            init_statuses,
+            self.as_synced(init_statuses),
             app_statuses,
             phase,
             sandbox_ready=(

@@ -246,6 +246,22 @@ def test_sidecar_must_start_before_the_next_init_container() -> None:
     assert node.status.phase is P.SUCCEEDED
 
 
+def test_a_sidecars_startup_initializes_the_pod_at_the_sync_that_acts_on_it() -> None:
+    """sidecar-startup on a real node: the status manager writes the sidecar's ``started``
+    as its startup probe passes; Initialized comes with the sync after the next relist."""
+    node = Node(pod([app()], init=[sidecar("s", startupProbe={**EXEC, "periodSeconds": 2})]))
+    node.settle()
+    node.advance(2)
+    node.settle()
+    node.answer("s", ProbeKind.STARTUP, True)
+    assert node.status.init_container_statuses[0].started is True
+    assert node.condition("Initialized")[0] == "False"
+    node.advance(1 + SYNC_AFTER_RELIST_SECONDS)
+    node.settle()
+    assert node.condition("Initialized") == ("True", "", "")
+    assert set(node.instances) == {"s", "app"}
+
+
 def test_sidecar_restarts_whenever_it_exits() -> None:
     node = Node(pod([app()], init=[sidecar("s")]))
     node.settle()
