@@ -63,7 +63,7 @@ from simpod.core.probes import (
     failure_event_message,
     probe_runs,
 )
-from simpod.core.relist import unexited
+from simpod.core.relist import exit_listed, unexited
 from simpod.core.runtime import (
     Action,
     Instance,
@@ -1153,9 +1153,10 @@ class _Sync:
         that exited and is not restarted (OnFailure after success, a finished pod) loses
         its lastState from the relist after the one that saw the exit, at the pod's next
         sync."""
-        if inst.finished_at is None:
+        listed = exit_listed(inst)
+        if listed is None:
             return False
-        return self.now >= self.grid.next(self.grid.seeing(inst.finished_at))
+        return self.now >= self.grid.next(self.grid.seeing(listed))
 
     def status_for(self, c: ContainerSpec) -> ContainerStatus:
         """convertToAPIContainerStatuses for one container."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from simpod.core.relist import relist
@@ -90,3 +92,14 @@ def test_an_exit_after_the_relists_listing_waits_for_the_next_relist() -> None:
     assert view.next_relist == 2.25
     view = relist({"app": exited}, seen=view.shown, now=2.25, grid=grid)
     assert view.shown["app"] == exited
+
+
+def test_the_runtime_reports_an_exit_a_little_after_it() -> None:
+    """An exit 20 ms before a relist is news for the relist after; one 50 ms before is not."""
+    up = Instance("app", 0, S.RUNNING, started_at=100.0)
+    late = Instance("app", 0, S.EXITED, started_at=100.0, finished_at=102.98, exit_code=1)
+    view = relist({"app": late}, seen={"app": up}, now=103.0)
+    assert view.shown["app"] == up
+    assert view.next_relist == 104.0
+    early = replace(late, finished_at=102.95)
+    assert relist({"app": early}, seen={"app": up}, now=103.0).shown["app"] == early
