@@ -151,8 +151,7 @@ class KubeletLog:
         """The relist's period between two moments: a second plus the time each relist
         takes (~10 ms under the suite's load), the median gap (a mean would carry the odd
         relist that took seconds, as some do while the node starts)."""
-        within = [at for at in self.relists if since <= at <= until]
-        gaps = [b - a for a, b in itertools.pairwise(within)]
+        gaps = [b - a for a, b in itertools.pairwise(self._starts(since, until))]
         return median(gaps) if len(gaps) >= MIN_GAPS else TICK_SECONDS
 
     def met(self, pod: str, since: float, until: float) -> list[tuple[float, float]]:
@@ -161,14 +160,24 @@ class KubeletLog:
         runtime takes to report an exit) and when it synced the Pod: its PLEG event where
         it had one (a relist syncs the pods that changed one after the other), else the
         relist's start plus the Pod's median such delay."""
-        starts = [at for at in self.relists if since <= at <= until]
+        starts = self._starts(since, until)
         firsts: dict[int, float] = {}
         for at in self.events.get(pod, []):
             index = bisect.bisect_right(starts, at) - 1
             if index >= 0 and at <= until:
                 firsts.setdefault(index, at)
         delay = median([at - starts[i] for i, at in firsts.items()]) if firsts else 0.0
-        return [(start, firsts.get(i, start + delay)) for i, start in enumerate(starts)]
+        ends = [*starts[1:], math.inf]  # no sync after the next relist starts
+        return [
+            (start, firsts.get(i, min(start + delay, end)))
+            for i, (start, end) in enumerate(zip(starts, ends, strict=False))
+        ]
+
+    def _starts(self, since: float, until: float) -> list[float]:
+        """The starts of the relists between two moments."""
+        return self.relists[
+            bisect.bisect_left(self.relists, since) : bisect.bisect_right(self.relists, until)
+        ]
 
     def _wait(self, found: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -100,6 +100,11 @@ def test_bad_simpod_is_rejected_with_422_and_nothing_created(
         ({"syncLoop": 0.3}, "either the relist's phase or its moments are set"),
         ({"relists": [{"at": 2.5}, {"at": 1.5}], "syncLoop": 0.3}, "in ascending order"),
         ({"relists": [{"at": 2.5, "syncAt": 2.4}], "syncLoop": 0.3}, "syncs after it lists"),
+        (
+            {"relists": [{"at": 2, "syncAt": 2.5}, {"at": 1.9, "syncAt": 2.6}], "syncLoop": 0.3},
+            "order",
+        ),
+        ({"relists": [], "syncLoop": 0.3}, "should have at least 1 items"),
     ],
 )
 def test_bad_tick_phases_are_rejected(

@@ -49,12 +49,12 @@ class NodeInfo:
         self.tickers = (
             Tickers(
                 relist=Ticker(
-                    phases.get("relist", 0.0),
-                    phases.get("relistPeriod", TICK_SECONDS),
-                    tuple(r.get("syncAt", r["at"]) for r in relists),
-                    tuple(r["at"] for r in relists),
+                    phase=phases.get("relist", 0.0),
+                    period=phases.get("relistPeriod", TICK_SECONDS),
+                    moments=tuple(r.get("syncAt", r["at"]) for r in relists),
+                    listed=tuple(r["at"] for r in relists),
                 ),
-                sync=Ticker(phases["syncLoop"]),
+                sync=Ticker(phase=phases["syncLoop"]),
             )
             if phases
             else Tickers.for_node(self.name)

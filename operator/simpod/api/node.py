@@ -123,8 +123,10 @@ _SPEC = obj(
                         ),
                     ),
                     max_items=600,
+                    min_items=1,
                     rules=(
                         Rule(
+                            "self.map(r, r.at).isSorted() && "
                             "self.map(r, has(r.syncAt) ? r.syncAt : r.at).isSorted()",
                             "relists are in ascending order",
                             reason=Reason.INVALID,

@@ -82,9 +82,9 @@ from simpod.core.ticker import LONE_NODE, Tickers
 CRASH_LOOP = "CrashLoopBackOff"
 DEADLINE_SYNCS = 4  # DeadlineExceeded Events per pod: see _Sync.deadline_event
 RESYNC_SECONDS = 60.0  # the kubelet's syncFrequency: a pod is synced at least this often
-# A sync that waits for the next relist starts once that relist has listed the runtime and
-# the pod worker has picked the pod up: about 20 ms after the tick on the real node (the
-# second readiness trigger comes that long after the probe ticker's own tick).
+# A sync that waits for the next relist starts once that relist has come to the pod and the
+# pod worker has picked the pod up: about 20 ms after the relist's tick on the real node
+# (the second readiness trigger comes that long after the probe ticker's own tick).
 SYNC_AFTER_RELIST_SECONDS = 0.02
 # A new pod's first sync creates its sandbox (RunPodSandbox: the pause container, the
 # network) before its first container: that container's process starts 0.12-0.15 s after
@@ -458,8 +458,9 @@ class _Sync:
     def runs_at(self, asked: float, *, last: float | None) -> float:
         """When a sync asked for at ``asked`` runs: at once if a relist came since the
         ``last`` sync, else at the next relist (the pod worker reads the pod cache with
-        GetNewerThan(last sync), and only a relist makes the cache newer)."""
-        if last is None or self.grid.last(asked) > last:
+        GetNewerThan(last sync), and only a relist makes the cache newer: it stamps the
+        cache with the moment it listed the runtime)."""
+        if last is None or self.grid.listing(self.grid.last(asked)) > last:
             return asked
         return self.grid.next(last) + SYNC_AFTER_RELIST_SECONDS
 
@@ -557,7 +558,8 @@ class _Sync:
         brings news. (A relist before the sandbox exists reports nothing: no queue.)"""
         if self.pending_sync_at is None and self.previous.start_time is None:
             tick = self.grid.next(admitted)
-            if admitted + SANDBOX_SECONDS <= tick < admitted + FIRST_SYNC_SECONDS:
+            made = admitted + SANDBOX_SECONDS <= self.grid.listing(tick)
+            if made and tick < admitted + FIRST_SYNC_SECONDS:
                 self.pending_sync_at = self.grid.next(admitted + FIRST_SYNC_SECONDS)
         elif self.pending_sync_at is not None and self.now >= self.pending_sync_at:
             self.synced_at = self.now
@@ -583,7 +585,12 @@ class _Sync:
             # Killed by the kubelet (a probe) and not relisted yet: the next relist reports
             # the death (a PLEG event), and the sync for it refuses again, showing
             # CrashLoopBackOff in the status it writes.
-            next_sync = self.grid.next(self.now)
+            listed = exit_listed(inst)
+            next_sync = (
+                self.grid.next(self.now)
+                if listed is None
+                else self.grid.seeing(listed, after=self.now)
+            )
         if self.pending_sync_at is not None and self.now < self.pending_sync_at < next_sync:
             next_sync = self.pending_sync_at  # a queued sync refuses again
         if wait is None or wait.attempt != inst.attempt:

@@ -4,7 +4,9 @@ The kubelet's pod lifecycle event generator (PLEG) lists containers every second
 syncs read that cache, never the runtime itself. So a container that started or exited
 since the last relist is not in the status yet: a new pod shows ``ContainerCreating`` until
 the relist after its containers started, a restarted container keeps showing its previous
-instance, an exit is noticed (and acted on) at the next relist. The one exception is a
+instance, an exit is noticed (and acted on) at the first relist that lists it (the
+runtime reports an exit a little after it, so one just before a relist waits for the one
+after). The one exception is a
 container the kubelet killed itself: the kill waits for the exit, so the same sync goes on
 (a liveness restart starts the next instance at once) — but the status still shows the
 killed instance as of the last relist.
@@ -37,7 +39,7 @@ def exit_listed(inst: Instance) -> float | None:
 class Relisted:
     acting: Mapping[str, Instance]
     shown: Mapping[str, Instance]
-    next_relist: float | None  # when something hidden now becomes visible
+    next_relist: float | None  # the next relist, when something is hidden now
 
 
 def unexited(inst: Instance) -> Instance:

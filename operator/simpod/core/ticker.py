@@ -11,6 +11,7 @@ from the kubelet's start, so every node has its own phases, and the two are not 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import zlib
 from dataclasses import dataclass
@@ -41,8 +42,13 @@ class Ticker:
     listed: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.listed and len(self.listed) != len(self.moments):
-            raise ValueError("a listing for each known tick, or none")
+        if any(b < a for a, b in itertools.pairwise(self.moments)):
+            raise ValueError("known ticks ascend")
+        if self.listed and (
+            len(self.listed) != len(self.moments)
+            or any(at > tick for at, tick in zip(self.listed, self.moments, strict=True))
+        ):
+            raise ValueError("a listing for each known tick, none after it, or none at all")
 
     @classmethod
     def for_node(cls, name: str, *, loop: str = "") -> Ticker:
@@ -55,21 +61,17 @@ class Ticker:
 
     def last(self, now: float) -> float:
         """The latest tick at or before ``now``."""
-        if not self.moments:
-            return self._grid_last(self.phase, now)
-        if now < self.moments[0]:
-            return self._grid_last(self.moments[0], now)
-        index = bisect.bisect_right(self.moments, now) - 1
-        if index < len(self.moments) - 1:
-            return self.moments[index]
-        return self._grid_last(self.moments[-1], now)
+        if self.moments and self.moments[0] <= now < self.moments[-1]:
+            return self.moments[bisect.bisect_right(self.moments, now) - 1]
+        anchor = self._anchor(now)
+        return anchor + self._periods(anchor, now) * self.period
 
     def next(self, now: float) -> float:
         """The first tick after ``now``."""
-        index = bisect.bisect_right(self.moments, now)
-        if 0 < index < len(self.moments):
-            return self.moments[index]
-        return self.last(now) + self.period
+        if self.moments and self.moments[0] <= now < self.moments[-1]:
+            return self.moments[bisect.bisect_right(self.moments, now)]
+        anchor = self._anchor(now)
+        return anchor + (self._periods(anchor, now) + 1) * self.period
 
     def at_or_after(self, moment: float) -> float:
         """The first tick at or after ``moment``."""
@@ -83,17 +85,32 @@ class Ticker:
             return self.listed[index]
         return tick
 
-    def seeing(self, moment: float) -> float:
-        """The first tick that lists the runtime after ``moment``: the one that shows what
-        happened then."""
-        tick = self.next(moment)
-        while self.listing(tick) <= moment:  # listed just before it: the tick after does
+    def seeing(self, moment: float, *, after: float | None = None) -> float:
+        """The first tick (after ``after``, if given) whose listing is at or after
+        ``moment``: the one that shows what happened then."""
+        tick = self.at_or_after(moment)
+        if after is not None and tick <= after:
+            tick = self.next(after)
+        while self.listing(tick) < moment:  # listed just before it: a later tick shows it
             tick = self.next(tick)
         return tick
 
-    def _grid_last(self, anchor: float, now: float) -> float:
+    def _anchor(self, now: float) -> float:
+        """The tick the grid counts from: the known one nearest ``now``, else the phase."""
+        if not self.moments:
+            return self.phase
+        return self.moments[0] if now < self.moments[0] else self.moments[-1]
+
+    def _periods(self, anchor: float, now: float) -> int:
+        """Whole periods from ``anchor`` to the tick at or before ``now``, exact in floats:
+        with an anchor some 1.8e9 s from zero, a tick computed as ``anchor + n * period``
+        divides back to a hair under ``n``."""
         periods = math.floor((now - anchor) / self.period)
-        return periods * self.period + anchor
+        if anchor + (periods + 1) * self.period <= now:
+            return periods + 1
+        if anchor + periods * self.period > now:
+            return periods - 1
+        return periods
 
 
 WHOLE_SECONDS = Ticker()  # ticks on whole seconds: the default for a lone node

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
 from simpod.core.ticker import Ticker, Tickers
 
 
@@ -50,4 +54,23 @@ def test_a_tick_shows_what_changed_before_its_listing() -> None:
     assert ticker.listing(13.0) == 13.0  # beyond the known ticks: a tick lists as it ticks
     assert ticker.seeing(11.1) == 11.25
     assert ticker.seeing(11.22) == 12.2  # after the listing: the tick after shows it
-    assert Ticker(phase=0.5).seeing(10.5) == 11.5
+    assert ticker.seeing(11.1, after=11.3) == 12.2  # shown by 11.25, but after 11.3
+    assert Ticker(phase=0.5).seeing(10.5) == 10.5  # as a relist shows what came at it
+    assert Ticker(phase=0.5).seeing(10.6) == 11.5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ticks_stay_exact_far_from_the_epoch(seed: int) -> None:
+    """Moments some 1.8e9 s from zero: a tick computed from them is a tick again."""
+    draw = random.Random(seed)
+    start = 1_795_693_856 + draw.random()
+    moments = tuple(start + n * 1.0123 + draw.uniform(0, 0.01) for n in range(5))
+    for ticker in (Ticker(phase=0.37, period=1.0123), Ticker(period=1.0123, moments=moments)):
+        now = start - 20 + draw.random()
+        for _ in range(60):
+            tick = ticker.next(now)
+            assert tick > now
+            assert ticker.last(tick) == tick
+            assert ticker.at_or_after(tick) == tick
+            assert ticker.seeing(tick) == tick
+            now = tick
