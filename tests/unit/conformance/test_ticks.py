@@ -6,6 +6,7 @@ import datetime
 import time
 from pathlib import Path
 
+from tests.conformance.exits import verdicts
 from tests.conformance.ticks import KubeletLog, parse
 
 POD = "conf-crashloop-d2ad4/crashloop"
@@ -97,3 +98,11 @@ def test_the_relist_period_is_the_median_gap_between_relists(tmp_path: Path) -> 
     first = start.timestamp()
     assert abs(reader.relist_period(first, first + 11) - 1.013) < 1e-6  # upper median of six
     assert reader.relist_period(first, first + 4) == 1.0  # too few gaps: a second
+
+
+def test_an_exit_is_judged_by_the_first_relist_after_it() -> None:
+    relists = [10.0, 11.0, 12.0, 13.0]
+    exits = {"a": 10.97, "b": 10.93, "c": 11.5, "gone": 11.2}
+    died = {"a": 12.004, "b": 11.004, "c": 12.01}  # "gone" never reported
+    found = [(round(v.before, 3), v.seen) for v in verdicts(exits, died, relists)]
+    assert found == [(0.03, False), (0.07, True), (0.5, True)]
