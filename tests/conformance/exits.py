@@ -32,6 +32,7 @@ NAMESPACE = "conf-exits"
 LEAD_SECONDS = 4.0  # a Pod runs within this of its creation, on a loaded node too
 AIM = (-0.02, 0.09)  # seconds before the aimed relist's start
 SPACING_SECONDS = 0.35
+PERIOD_WINDOW_SECONDS = 20.0  # the relist period from the relists this far back
 SETTLE_SECONDS = 7.0
 NEAR_SECONDS = 0.1  # exits listed one by one, this close before a relist
 _CLOCK = re.compile(r"tv_sec:\s+(\d+)\s+time\.tv_usec:\s+(\d+)")
@@ -110,25 +111,19 @@ def _died(log: Path) -> dict[str, float]:
 
 def measure(env: runner.Environment, pods: int, directory: Path) -> list[Verdict]:
     core = client.CoreV1Api(env.api)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
-    while not core.list_namespaced_service_account(NAMESPACE).items:
-        time.sleep(0.1)
+    runner.create_namespace(env, NAMESPACE)
     log = env.kubelet_log
     try:
         for n in range(pods):
-            with log.lock:
-                log._read()
-                last = log.relists[-1]
-                period = log.relist_period(last - 20, last)
+            last = log.relists_so_far()[-1]
+            period = log.relist_period(last - PERIOD_WINDOW_SECONDS, last)
             ahead = last + period * (1 + int((time.time() + LEAD_SECONDS - last) / period))
             name = f"x{n}"
             script = _script(ahead - random.uniform(*AIM), name)
             core.create_namespaced_pod(NAMESPACE, _pod(name, script, directory))
             time.sleep(SPACING_SECONDS)
         time.sleep(LEAD_SECONDS + SETTLE_SECONDS)
-        with log.lock:
-            log._read()
-            relists = list(log.relists)
+        relists = log.relists_so_far()
         exits = {}
         for path in directory.iterdir():
             found = _CLOCK.search(path.read_text())

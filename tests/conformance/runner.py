@@ -444,8 +444,12 @@ def _display(env: Environment, namespace: str, side: Side, name: str) -> None:
 
 
 def _namespace(env: Environment, scenario: Scenario) -> str:
+    return create_namespace(env, f"conf-{scenario.name}-{uuid.uuid4().hex[:5]}")
+
+
+def create_namespace(env: Environment, name: str) -> str:
+    """A namespace for Pods: created, and its default service account there."""
     core = client.CoreV1Api(env.api)
-    name = f"conf-{scenario.name}-{uuid.uuid4().hex[:5]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     deadline = time.monotonic() + 30
     while not core.list_namespaced_service_account(name).items:  # Pod admission needs it
@@ -491,8 +495,7 @@ def _run(
         side.until = start + 0.5 + n + scenario.seconds
     # The SimPod is created a whole number of seconds after the first Pod's window, once
     # the relists the Pod met are all in the kubelet's log.
-    latest = pod.until + BEYOND_SECONDS + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
-    latest += scenario.seconds
+    latest = pod.until + scenario.seconds + BEYOND_SECONDS + PLACEMENT_TIMEOUT + PLACEMENT_LEAD + 1
     watchers = [(namespaces[0], {"Pod": pod, "SimPod": sim}, latest)]
     watchers += [(ns, {"Pod": o}, o.until) for ns, o in zip(namespaces[1:], others, strict=True)]
     events = [

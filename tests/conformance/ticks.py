@@ -16,11 +16,11 @@ loop and the wall clock's seconds at the same points of its life. A phase and a 
 not do for the relist: its period stretches and shrinks with the node's load. The kubelet logs
 what tells both ticks at the verbosity the real node runs ``generic.go`` and ``kubelet.go`` with
 (``--vmodule=kubelet=4,generic=5``): each relist as it begins ("GenericPLEG: Relisting":
-the relist's period), each PLEG event the sync loop takes ("SyncLoop (PLEG)") and each
-housekeeping tick (its ticker starts with the sync loop's, so it has its phase). The Pod's
-first PLEG event gives the relist's phase as the Pod meets it: a relist inspects the pods
-that changed one after the other and syncs each as it is done with it, so under the
-suite's load a pod's relist comes up to ~0.1 s after the relist began.
+when it lists the containers), each PLEG event the sync loop takes ("SyncLoop (PLEG)") and
+each housekeeping tick (its ticker starts with the sync loop's, so it has its phase). The
+Pod's PLEG events tell when each relist came to the Pod: a relist inspects the pods that
+changed one after the other and syncs each as it is done with it, a few milliseconds
+after it began (up to ~0.1 s under the suite's load).
 """
 
 from __future__ import annotations
@@ -156,10 +156,10 @@ class KubeletLog:
 
     def met(self, pod: str, since: float, until: float) -> list[tuple[float, float]]:
         """The relists between two moments as the Pod met them: when each listed the
-        containers (its start: the listing takes a few milliseconds, about as long as the
-        runtime takes to report an exit) and when it synced the Pod: its PLEG event where
-        it had one (a relist syncs the pods that changed one after the other), else the
-        relist's start plus the Pod's median such delay."""
+        containers (its start: the listing itself takes a few milliseconds; the runtime's
+        delay in reporting an exit is the SimNode's own) and when it synced the Pod: its
+        PLEG event where it had one (a relist syncs the pods that changed one after the
+        other), else the relist's start plus the Pod's median such delay."""
         starts = self._starts(since, until)
         firsts: dict[int, float] = {}
         for at in self.events.get(pod, []):
@@ -178,6 +178,12 @@ class KubeletLog:
         return self.relists[
             bisect.bisect_left(self.relists, since) : bisect.bisect_right(self.relists, until)
         ]
+
+    def relists_so_far(self) -> list[float]:
+        """The starts of the recent relists, the log's new lines read."""
+        with self.lock:
+            self._read()
+            return list(self.relists)
 
     def _wait(self, found: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
